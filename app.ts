@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import secureJson from 'secure-json-parse'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './lib/config.js'
+import { Problem } from './lib/problem.js'
+import { pathOnly } from './lib/redact.js'
+import configPlugin from './plugins/config.js'
+import schemasPlugin from './plugins/schemas.js'
+import storePlugin from './plugins/store.js'
+import keysPlugin from './plugins/keys.js'
+import jwtPlugin from './plugins/jwt.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import authPlugin from './plugins/auth.js'
+import errorsPlugin from './plugins/errors.js'
+import swaggerPlugin from './plugins/swagger.js'
+import type { Store } from './plugins/store/types.js'
+import routes from './routes/index.js'
+
+export interface AppOptions {
+  config: Config
+  /** A prepared store (tests inject faults through it); by default chosen from the config. */
+  store?: Store
+}
+
+/** Header and body fields that must never reach a log line. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.dpop',
+  'req.headers.cookie',
+  'token', '*.token',
+  'password', '*.password',
+  'otp', '*.otp',
+  'apiKey', '*.apiKey',
+  'secret', '*.secret',
+  'body', '*.body'
+]
+
+const BODY_LIMIT_BYTES = 16 * 1024
+
+/** The exact Fastify options production uses; tests build the app with the same ones. */
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        // Paths only: a Flowroute-style check carries the code in the query string.
+        req: (request: { method: string, url: string }) => ({ method: request.method, url: pathOnly(request.url) })
+      }
+    },
+    trustProxy: config.trustProxy ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 256 },
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 15_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    ajv: {
+      // Contract §0: unknown properties are rejected, and nothing is coerced into a string.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, keywords: ['x-request-examples'] }
+    },
+    clientErrorHandler: (_error, socket) => {
+      if (!socket.writable) return
+      const body = JSON.stringify(new Problem(400, 'invalid_request', 'The HTTP request is malformed.').toJSON())
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    }
+  }
+}
+
+/** Fastify's parser reports prototype poisoning as "not valid JSON"; ours says what was refused. */
+function parseJsonBody (_request: unknown, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
+  const text = body.toString()
+  if (text.trim() === '') {
+    done(null, undefined)
+    return
+  }
+  try {
+    done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
+  } catch (error) {
+    done(error instanceof SyntaxError && /prototype|constructor/i.test(error.message)
+      ? new Problem(400, 'invalid_request', 'The body holds a forbidden property (__proto__ or constructor).')
+      : new Problem(400, 'malformed_json', 'The body is not valid JSON.'))
+  }
+}
+
+/** The whole service as one plugin: configuration and schemas, storage and keys, then the routes. */
+export default async function app (fastify: FastifyInstance, options: AppOptions): Promise<void> {
+  // JSON in, JSON out: other bodies are 415 rather than strings that fail validation later.
+  fastify.removeContentTypeParser(['text/plain', 'application/json'])
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  await fastify.register(configPlugin, { config: options.config })
+  await fastify.register(schemasPlugin)
+  await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
+  await fastify.register(keysPlugin)
+  await fastify.register(jwtPlugin)
+  // rate-limit, auth and swagger hook onRoute, so they come before any route.
+  await fastify.register(rateLimitPlugin)
+  await fastify.register(authPlugin)
+  await fastify.register(errorsPlugin)
+  await fastify.register(swaggerPlugin)
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await fastify.register(routes)
+}
+
+/** Builds the service exactly as server.ts runs it. */
+export async function build (options: AppOptions): Promise<FastifyInstance> {
+  const fastify = Fastify(serverOptions(options.config)).withTypeProvider<TypeBoxTypeProvider>()
+  fastify.server.headersTimeout = 10_000
+  // fastify-plugin: the app's decorators (store, swagger, ...) stay visible to the caller and tests.
+  await fastify.register(fp(app, { name: 'tokenmint' }), options)
+  return fastify
+}

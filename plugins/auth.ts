@@ -1,0 +1,89 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import type { AccessClaims } from '../lib/access-token.js'
+import { apiKeyMatcher } from '../lib/api-keys.js'
+import { invalidToken, Problem } from '../lib/problem.js'
+
+/** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
+export type SecurityScheme = 'apiKey' | 'bearerAuth'
+
+export type Principal =
+  | { kind: 'api_key', keyId: string }
+  | { kind: 'token', claims: AccessClaims, token: string }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+  interface FastifyInstance {
+    /** Authenticates a request against the given schemes (any one suffices). */
+    authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]): Promise<Principal>
+  }
+}
+
+const BEARER = /^Bearer +([^\s]+) *$/i
+
+function invalidApiKey (detail: string): Problem {
+  return new Problem(401, 'invalid_api_key', detail)
+}
+
+function missingToken (detail: string): Problem {
+  return new Problem(401, 'missing_token', detail, { headers: { 'www-authenticate': 'Bearer realm="tokenmint"' } })
+}
+
+async function authPlugin (fastify: FastifyInstance): Promise<void> {
+  const keys = apiKeyMatcher(fastify.config.apiKeys)
+
+  const verifyApiKey = (request: FastifyRequest): Principal => {
+    const presented = request.headers['x-api-key']
+    if (typeof presented !== 'string' || presented === '') throw invalidApiKey('The X-API-Key header is missing.')
+    const keyId = keys.match(presented)
+    if (keyId === undefined) throw invalidApiKey('The API key is not valid.')
+    return { kind: 'api_key', keyId }
+  }
+
+  const verifyBearer = async (request: FastifyRequest): Promise<Principal> => {
+    const header = request.headers.authorization
+    if (header === undefined || header === '') throw missingToken('An Authorization: Bearer <token> header is required.')
+    const match = BEARER.exec(header)
+    if (match?.[1] === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
+    const token = match[1]
+    const claims = await fastify.tokens.verify(token)
+    if (claims.instance_id !== undefined && request.headers['x-instance-id'] !== claims.instance_id) {
+      throw invalidToken('device_mismatch', 'This token is bound to a device: send its instance id in X-Instance-Id.')
+    }
+    return { kind: 'token', claims, token }
+  }
+
+  fastify.decorateRequest('principal', null)
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]) {
+    const acceptsKey = schemes.includes('apiKey')
+    const acceptsBearer = schemes.includes('bearerAuth')
+    let principal: Principal
+    if (acceptsKey && (request.headers['x-api-key'] !== undefined || !acceptsBearer)) {
+      principal = verifyApiKey(request)
+    } else if (acceptsBearer && request.headers.authorization !== undefined) {
+      principal = await verifyBearer(request)
+    } else {
+      throw missingToken(acceptsKey
+        ? 'Authenticate with an X-API-Key header or an Authorization: Bearer <token> header.'
+        : 'An Authorization: Bearer <token> header is required.')
+    }
+    request.principal = principal
+    return principal
+  })
+
+  // The route's OpenAPI security requirement is the single source of truth for its auth.
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const security = (route.schema as { security?: Array<Record<string, unknown>> } | undefined)?.security
+    if (security === undefined || security.length === 0) return
+    const schemes = security.flatMap((requirement) => Object.keys(requirement)) as SecurityScheme[]
+    const hook: onRequestAsyncHookHandler = async function authHook (request) {
+      await fastify.authenticate(request, schemes)
+    }
+    const existing = route.onRequest
+    route.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook]
+  })
+}
+
+export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt'] })

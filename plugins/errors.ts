@@ -1,0 +1,81 @@
+import { STATUS_CODES } from 'node:http'
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Problem, serviceUnavailable } from '../lib/problem.js'
+import { pathOnly, scrub } from '../lib/redact.js'
+import { DuplicateKeyError, StoreUnavailableError } from './store/types.js'
+
+/** Fastify's own client errors, mapped to stable problem codes. */
+const FASTIFY_CODES: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is too large.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send the body as application/json.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'The Content-Length header does not match the body.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request', 'The JSON body is empty.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed_json', 'The body is not valid JSON.'],
+  FST_ERR_BAD_URL: [400, 'invalid_request', 'The URL is malformed.'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, 'invalid_request', 'The request could not be routed.']
+}
+
+/** Turns any error into an RFC 9457 problem without leaking internals. */
+export function toProblem (error: FastifyError | Error): Problem {
+  if (error instanceof Problem) return error
+  if (error instanceof StoreUnavailableError) {
+    return serviceUnavailable('store_unavailable', 'The data store is temporarily unavailable; try again shortly.')
+  }
+  if (error instanceof DuplicateKeyError) return new Problem(409, 'conflict', 'The resource already exists.')
+  const fastifyError = error as FastifyError
+  if (fastifyError.validation !== undefined) {
+    return new Problem(400, 'invalid_request', validationDetail(fastifyError))
+  }
+  const known = Object.hasOwn(FASTIFY_CODES, fastifyError.code ?? '') ? FASTIFY_CODES[fastifyError.code] : undefined
+  if (known !== undefined) return new Problem(known[0], known[1], known[2])
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new Problem(400, 'malformed_json', 'The body is not valid JSON.')
+  }
+  const status = fastifyError.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const name = (STATUS_CODES[status] ?? 'client error').toLowerCase().replace(/[^a-z]+/g, '_')
+    return new Problem(status, name === 'bad_request' ? 'invalid_request' : name, `The request was rejected (${STATUS_CODES[status] ?? status}).`)
+  }
+  return new Problem(500, 'internal_error', 'An unexpected error occurred. It has been logged.')
+}
+
+/** A validation message names the failing field but never echoes the submitted value. */
+function validationDetail (error: FastifyError): string {
+  const first = error.validation?.[0]
+  if (first === undefined) return 'The request is not valid.'
+  const context = error.validationContext ?? 'request'
+  const path = first.instancePath === '' ? '' : first.instancePath.replaceAll('/', '.')
+  if (first.keyword === 'additionalProperties') {
+    const extra = String((first.params as { additionalProperty?: unknown }).additionalProperty ?? '').slice(0, 64)
+    return `${context}${path} has an unknown property "${extra}".`
+  }
+  return `${context}${path} ${first.message ?? 'is not valid'}.`
+}
+
+export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply
+    .code(problem.statusCode)
+    .headers(problem.headers)
+    .type('application/problem+json; charset=utf-8')
+    .send(problem.toJSON())
+}
+
+async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
+  fastify.setErrorHandler(function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const problem = toProblem(error)
+    if (problem.statusCode >= 500) {
+      // No stack, driver name or host in logs either: the request id ties the log line to the report.
+      request.log.error({ code: problem.code, reason: problem.statusCode === 500 ? scrub(error.message) : problem.message }, 'request failed')
+    } else {
+      request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
+    }
+    return sendProblem(reply, problem)
+  })
+
+  fastify.setNotFoundHandler({ preHandler: fastify.rateLimit() }, function notFound (request, reply) {
+    return sendProblem(reply, new Problem(404, 'not_found', `No route ${request.method} ${pathOnly(request.url).slice(0, 100)}.`))
+  })
+}
+
+export default fp(errorsPlugin, { name: 'errors', dependencies: ['rate-limit'] })

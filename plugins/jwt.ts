@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto'
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import { createVerifier, TokenError } from 'fast-jwt'
+import type { FastifyInstance } from 'fastify'
+import { claimsDefect, headerDefect } from '../lib/access-token.js'
+import type { AccessClaims } from '../lib/access-token.js'
+import { invalidToken } from '../lib/problem.js'
+
+export interface IssueInput {
+  sub: string
+  instance_id?: string
+  cnf?: { jkt: string }
+  amr?: string[]
+  /** Further claims (for example phn and auth_id of a verified-phone token). */
+  extra?: Record<string, string>
+}
+
+export interface IssuedToken {
+  token: string
+  claims: AccessClaims
+}
+
+export interface TokenService {
+  /** Signs an access token and records it in the store (so it can be revoked and introspected). */
+  issue (input: IssueInput): Promise<IssuedToken>
+  /** Verifies signature, algorithm, kid, typ and claims; throws the contract's 401 problems. */
+  verify (token: string): Promise<AccessClaims>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tokens: TokenService
+  }
+}
+
+const LEEWAY_SECONDS = 5
+
+async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
+  const { config, keyRing, store } = fastify
+  const { issuer, audience, expireSeconds } = config.jwt
+
+  await fastify.register(fastifyJwt, {
+    secret: { private: keyRing.signing.privateKey, public: keyRing.signing.publicKey },
+    sign: { algorithm: keyRing.algorithm, kid: keyRing.signing.kid, iss: issuer, aud: audience },
+    verify: { algorithms: [keyRing.algorithm], allowedIss: issuer, allowedAud: audience }
+  })
+
+  // One verifier for the process: @fastify/jwt would build a new one per call for non-string keys.
+  const verifySignature = createVerifier({
+    key: async ({ header }: { header: { kid?: unknown } }) => {
+      const key = typeof header.kid === 'string' ? keyRing.byKid.get(header.kid) : undefined
+      if (key === undefined || key.alg !== keyRing.algorithm) throw new Error('unknown kid')
+      return key.publicKey
+    },
+    algorithms: [keyRing.algorithm],
+    allowedIss: issuer,
+    allowedAud: audience,
+    checkTyp: 'at+jwt',
+    requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'],
+    clockTolerance: LEEWAY_SECONDS * 1000,
+    maxAge: expireSeconds * 1000,
+    cache: 2048
+  })
+
+  const tokens: TokenService = {
+    async issue (input) {
+      const iat = Math.floor(Date.now() / 1000)
+      const claims: AccessClaims = {
+        ...input.extra,
+        iss: issuer,
+        aud: audience,
+        sub: input.sub,
+        iat,
+        exp: iat + expireSeconds,
+        jti: randomUUID(),
+        ...(input.instance_id === undefined ? {} : { instance_id: input.instance_id }),
+        ...(input.cnf === undefined ? {} : { cnf: input.cnf }),
+        ...(input.amr === undefined ? {} : { amr: input.amr })
+      }
+      const token = fastify.jwt.sign(claims, { typ: 'at+jwt' } as never)
+      await store.accessTokens.record({
+        jti: claims.jti,
+        sub: claims.sub,
+        ...(claims.instance_id === undefined ? {} : { instance_id: claims.instance_id }),
+        issued_at: new Date(iat * 1000),
+        expires_at: new Date(claims.exp * 1000)
+      })
+      return { token, claims }
+    },
+
+    async verify (token) {
+      const defect = headerDefect(token)
+      if (defect !== undefined) throw invalidToken('token_invalid', defect)
+      let claims: Record<string, unknown>
+      try {
+        claims = await verifySignature(token)
+      } catch (error) {
+        if (error instanceof TokenError && error.code === TokenError.codes.expired) {
+          throw invalidToken('token_expired', 'The access token has expired.')
+        }
+        throw invalidToken('token_invalid', 'The access token is not valid.')
+      }
+      if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+        throw invalidToken('token_invalid', 'The token payload is not an object.')
+      }
+      const claimDefect = claimsDefect(claims, expireSeconds, Math.floor(Date.now() / 1000), LEEWAY_SECONDS)
+      if (claimDefect !== undefined) throw invalidToken('token_invalid', claimDefect)
+      return claims as AccessClaims
+    }
+  }
+  fastify.decorate('tokens', tokens)
+}
+
+export default fp(jwtPlugin, { name: 'jwt', dependencies: ['config', 'keys', 'store'] })

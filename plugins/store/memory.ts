@@ -1,0 +1,42 @@
+import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
+import { DuplicateKeyError } from './types.js'
+
+const SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * The embedded store: plain Maps with the same semantics as the MongoDB store (unique keys,
+ * expiry, atomic updates). Data lives as long as the process.
+ */
+export function createMemoryStore (now: () => number = Date.now): Store {
+  const accessTokens = new Map<string, AccessTokenRecord>()
+
+  const sweep = (): void => {
+    const time = now()
+    for (const [jti, record] of accessTokens) {
+      if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
+    }
+  }
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
+  timer.unref()
+
+  const accessTokenRepository: AccessTokenRepository = {
+    async record (token) {
+      if (accessTokens.has(token.jti)) throw new DuplicateKeyError('jti already recorded')
+      accessTokens.set(token.jti, structuredClone(token))
+    },
+    async find (jti) {
+      const record = accessTokens.get(jti)
+      if (record === undefined || record.expires_at.getTime() <= now()) return null
+      return structuredClone(record)
+    }
+  }
+
+  return {
+    kind: 'memory',
+    async ping () {},
+    async close () {
+      clearInterval(timer)
+    },
+    accessTokens: accessTokenRepository
+  }
+}

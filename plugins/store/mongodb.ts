@@ -1,0 +1,72 @@
+import { MongoError, MongoServerError } from 'mongodb'
+import type { Collection, Db, MongoClient } from 'mongodb'
+import type { AccessTokenRecord, Store } from './types.js'
+import { DuplicateKeyError, StoreUnavailableError } from './types.js'
+
+export interface MongoStoreOptions {
+  client: MongoClient
+  db: Db
+  /** Whether close() also closes the client (false when @fastify/mongodb owns it). */
+  ownsClient?: boolean
+}
+
+export type MongoStore = Store & {
+  /** Creates unique and TTL indexes; safe to call again. */
+  ensureIndexes (): Promise<void>
+}
+
+/** Maps driver errors to the store's own: outages become StoreUnavailableError, E11000 DuplicateKeyError. */
+export async function guard<T> (operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateKeyError()
+    if (error instanceof MongoError && !(error instanceof MongoServerError)) throw new StoreUnavailableError()
+    throw error
+  }
+}
+
+/** Every key reaching a query passes through here, so no operator object can become a filter. */
+export function key (value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError('store keys must be strings')
+  return value
+}
+
+export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
+  const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
+
+  return {
+    kind: 'mongodb',
+    async ensureIndexes () {
+      await guard(async () => {
+        await accessTokens.createIndexes([
+          { key: { jti: 1 }, name: 'jti_unique', unique: true },
+          { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
+        ])
+      })
+    },
+    async ping () {
+      await guard(() => db.command({ ping: 1 }))
+    },
+    async close () {
+      if (ownsClient) await client.close()
+    },
+    accessTokens: {
+      async record (token) {
+        await guard(() => accessTokens.insertOne({ ...token, jti: key(token.jti) }))
+      },
+      async find (jti) {
+        const record = await guard(() => accessTokens.findOne(
+          { jti: key(jti), expires_at: { $gt: new Date() } },
+          { projection: { _id: 0 } }
+        ))
+        return record === null ? null : withoutUndefined(record)
+      }
+    }
+  }
+}
+
+/** MongoDB returns absent fields as missing; the memory store returns the same shape. */
+function withoutUndefined<T extends object> (record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && v !== null)) as T
+}

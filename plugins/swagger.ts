@@ -1,0 +1,88 @@
+import fp from 'fastify-plugin'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+export const OPENAPI_INFO = {
+  title: 'tokenmint',
+  version: '1.0.0',
+  description: [
+    'Self-hosted token and phone-verification service.',
+    '',
+    '1. **Authorize** with your API key (`apiKey`; the development key is printed when the service starts).',
+    '2. Try **POST /gen-jwt** with `{"instance_id": "123445"}` (device-bound) or `{}` (generic).',
+    '3. **Authorize** again with the token as `bearerAuth` and try **GET /v1/me**',
+    '   (for a device-bound token, fill in the `X-Instance-Id` header).',
+    '',
+    'Errors are RFC 9457 `application/problem+json` with a stable `code`.'
+  ].join('\n')
+}
+
+interface OpenApiDocument {
+  components?: { schemas?: Record<string, Record<string, unknown>> }
+  paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { $ref?: string }, examples?: unknown }> } }>>
+}
+
+/**
+ * Named request examples ("x-request-examples" on a component schema) belong on the request's
+ * media type, where Swagger UI offers them as a drop-down; @fastify/swagger keeps only one.
+ */
+export function moveRequestExamples (document: OpenApiDocument): OpenApiDocument {
+  const schemas = document.components?.schemas ?? {}
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
+        const name = media.schema?.$ref?.replace('#/components/schemas/', '')
+        const examples = name === undefined ? undefined : schemas[name]?.['x-request-examples']
+        if (examples !== undefined) media.examples = examples
+      }
+    }
+  }
+  for (const schema of Object.values(schemas)) delete schema['x-request-examples']
+  return document
+}
+
+/**
+ * OpenAPI document and Swagger UI at /docs. Registered before the routes: @fastify/swagger
+ * collects them through onRoute. Components are named after each schema's $id.
+ */
+async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: OPENAPI_INFO,
+      tags: [
+        { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
+        { name: 'health', description: 'Liveness and readiness' }
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Server-to-server API key (API_KEYS)' },
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login' }
+        }
+      }
+    },
+    transformObject: (documentObject) => moveRequestExamples(
+      (documentObject as { openapiObject: OpenApiDocument }).openapiObject
+    ) as never,
+    refResolver: {
+      buildLocalReference (json, _baseUri, _fragment, i) {
+        return typeof json.$id === 'string' ? json.$id : `def-${i}`
+      }
+    }
+  })
+
+  await fastify.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: {
+      persistAuthorization: true,
+      tryItOutEnabled: true,
+      displayRequestDuration: true,
+      docExpansion: 'list',
+      deepLinking: true
+    },
+    staticCSP: true
+  })
+}
+
+export default fp(swaggerPlugin, { name: 'swagger', dependencies: ['schemas'] })

@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { apiKeySecurity, bearerSecurity, problemResponses } from '../../schemas/common.js'
+import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from '../../schemas/tokens.js'
+
+const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/gen-jwt', {
+    schema: {
+      tags: ['mobile'],
+      summary: 'Mint a short-lived access token for a mobile app',
+      description: 'With `instance_id` the token is bound to that app instance (send it back as `X-Instance-Id`); ' +
+        'with `{}` it is a generic token for this API client.',
+      security: apiKeySecurity,
+      body: Type.Ref(GenJwtRequestSchema),
+      response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+    },
+    // A bodiless POST (curl -X POST) means "a generic token", the same as {}.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {}
+    }
+  }, async (request) => {
+    const { instance_id: instanceId } = request.body
+    const principal = request.principal
+    const clientId = principal?.kind === 'api_key' ? principal.keyId : 'unknown'
+    const { token, claims } = await fastify.tokens.issue(instanceId === undefined
+      ? { sub: `client:${clientId}` }
+      : { sub: `instance:${instanceId}`, instance_id: instanceId })
+    return {
+      token,
+      token_type: 'Bearer' as const,
+      expires_in: claims.exp - claims.iat,
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      ...(instanceId === undefined ? {} : { instance_id: instanceId })
+    }
+  })
+
+  fastify.get('/v1/me', {
+    schema: {
+      tags: ['mobile'],
+      summary: 'The verified claims of the presented access token',
+      description: 'The first call a mobile SDK makes after initialising with `Bearer <token>`.',
+      security: bearerSecurity,
+      headers: Type.Object({
+        'x-instance-id': Type.Optional(Type.String({ description: 'Required when the token is bound to an instance_id' }))
+      }),
+      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429) }
+    }
+  }, async (request) => {
+    const principal = request.principal
+    /* c8 ignore next */
+    if (principal?.kind !== 'token') throw new Error('bearer authentication did not run')
+    const { sub, instance_id: instanceId, iat, exp, jti, amr } = principal.claims
+    return {
+      sub,
+      iat,
+      exp,
+      jti,
+      ...(instanceId === undefined ? {} : { instance_id: instanceId }),
+      ...(amr === undefined ? {} : { amr })
+    }
+  })
+}
+
+export default mobileRoutes

@@ -1,0 +1,46 @@
+import { Type } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
+
+/** RFC 9457 problem document; extra members (reason, attempts_left, ...) are allowed. */
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'URN naming the problem type', examples: ['urn:tokenmint:problem:invalid_api_key'] }),
+  title: Type.String({ examples: ['Unauthorized'] }),
+  status: Type.Integer({ examples: [401] }),
+  detail: Type.String({ examples: ['The API key is not valid.'] }),
+  code: Type.String({ description: 'Stable snake_case machine name', examples: ['invalid_api_key'] })
+}, { $id: 'Problem', title: 'Problem', additionalProperties: true })
+export type ProblemDoc = Static<typeof ProblemSchema>
+
+export const HealthSchema = Type.Object({
+  status: Type.Literal('ok'),
+  store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('mongodb')]))
+}, { $id: 'Health', title: 'Health', additionalProperties: false })
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request (problem+json)',
+  401: 'Missing or invalid credentials (problem+json)',
+  403: 'Forbidden (problem+json)',
+  404: 'Not found (problem+json)',
+  409: 'Conflict (problem+json)',
+  413: 'Body too large (problem+json)',
+  415: 'Unsupported content type (problem+json)',
+  429: 'Rate limited; see Retry-After (problem+json)',
+  502: 'Upstream provider failed (problem+json)',
+  503: 'A dependency is unavailable; see Retry-After (problem+json)'
+}
+
+/** Response entries for the problem statuses a route can answer, all pointing at the Problem component. */
+export function problemResponses (...statuses: number[]): Record<number, TSchema> {
+  const responses: Record<number, TSchema> = {}
+  for (const status of statuses) {
+    responses[status] = {
+      description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem (problem+json)',
+      content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } }
+    } as unknown as TSchema
+  }
+  return responses
+}
+
+export const apiKeySecurity = [{ apiKey: [] }]
+export const bearerSecurity = [{ bearerAuth: [] }]
+export const keyOrBearerSecurity = [{ apiKey: [] }, { bearerAuth: [] }]

@@ -1,0 +1,11 @@
+import { HealthSchema, ProblemSchema } from './common.js'
+import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
+
+/** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
+export const sharedSchemas = [
+  ProblemSchema,
+  HealthSchema,
+  GenJwtRequestSchema,
+  TokenResponseSchema,
+  MeResponseSchema
+]

@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+
+export const GenJwtRequestSchema = Type.Object({
+  instance_id: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: 'The app instance (device) the token is bound to; recommended. Send it back in X-Instance-Id.'
+  }))
+}, {
+  $id: 'GenJwtRequest',
+  title: 'GenJwtRequest',
+  additionalProperties: false,
+  'x-request-examples': {
+    device_bound: { summary: 'Device-bound token (recommended)', value: { instance_id: '123445' } },
+    generic: { summary: 'Generic token for this API client', value: {} }
+  }
+})
+export type GenJwtRequest = Static<typeof GenJwtRequestSchema>
+
+export const TokenResponseSchema = Type.Object({
+  token: Type.String({ description: 'Compact JWT (typ at+jwt)' }),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the token expires', examples: [300] }),
+  expires_at: Type.String({ format: 'date-time' }),
+  instance_id: Type.Optional(Type.String())
+}, { $id: 'TokenResponse', title: 'TokenResponse', additionalProperties: false })
+export type TokenResponse = Static<typeof TokenResponseSchema>
+
+export const MeResponseSchema = Type.Object({
+  sub: Type.String({ examples: ['instance:123445'] }),
+  instance_id: Type.Optional(Type.String()),
+  iat: Type.Integer(),
+  exp: Type.Integer(),
+  jti: Type.String(),
+  amr: Type.Optional(Type.Array(Type.String()))
+}, { $id: 'MeResponse', title: 'MeResponse', additionalProperties: false })
+export type MeResponse = Static<typeof MeResponseSchema>

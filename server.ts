@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs'
+import closeWithGrace from 'close-with-grace'
+import { build } from './app.js'
+import { ConfigError, loadConfig } from './lib/config.js'
+import type { Config } from './lib/config.js'
+
+const SECRETS_FILE = '.tokenmint/dev-secrets.json'
+const GRACE_MS = 10_000
+
+if (existsSync('.env')) process.loadEnvFile('.env')
+
+let config: Config
+try {
+  config = loadConfig(process.env, { secretsFile: SECRETS_FILE })
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`tokenmint refuses to start.\n${error.message}\n`)
+  process.exit(1)
+}
+
+const app = await build({ config })
+
+closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
+  if (err !== undefined) app.log.error({ reason: err.message }, 'closing after an unexpected error')
+  else app.log.info({ signal }, 'closing: finishing in-flight requests')
+  await app.close()
+})
+
+await app.listen({ port: config.port, host: config.host })
+
+if (config.generatedSecrets.length > 0) {
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${app.server.address() !== null && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`
+  const lines = [
+    '',
+    '  tokenmint is running in development mode with generated secrets',
+    `  (kept in ${SECRETS_FILE}; set ${config.generatedSecrets.join(', ')} to use your own).`,
+    '',
+    `  API key:     ${config.apiKeys[0] ?? ''}`,
+    `  Swagger UI:  ${base}/docs   (Authorize -> apiKey, then try POST /gen-jwt)`,
+    `  Store:       ${config.mongodbUrl === undefined ? 'embedded memory store (data is lost on restart)' : 'MongoDB'}`,
+    ''
+  ]
+  process.stdout.write(lines.join('\n') + '\n')
+}
