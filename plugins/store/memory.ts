@@ -1,5 +1,5 @@
 import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
-import { DuplicateKeyError } from './types.js'
+import { DuplicateKeyError, storeKey } from './types.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -21,11 +21,11 @@ export function createMemoryStore (now: () => number = Date.now): Store {
 
   const accessTokenRepository: AccessTokenRepository = {
     async record (token) {
-      if (accessTokens.has(token.jti)) throw new DuplicateKeyError('jti already recorded')
+      if (accessTokens.has(storeKey(token.jti))) throw new DuplicateKeyError('jti already recorded')
       accessTokens.set(token.jti, structuredClone(token))
     },
     async find (jti) {
-      const record = accessTokens.get(jti)
+      const record = accessTokens.get(storeKey(jti))
       if (record === undefined || record.expires_at.getTime() <= now()) return null
       return structuredClone(record)
     }

@@ -1,7 +1,7 @@
 import { MongoError, MongoServerError } from 'mongodb'
 import type { Collection, Db, MongoClient } from 'mongodb'
 import type { AccessTokenRecord, Store } from './types.js'
-import { DuplicateKeyError, StoreUnavailableError } from './types.js'
+import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -26,12 +26,6 @@ export async function guard<T> (operation: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Every key reaching a query passes through here, so no operator object can become a filter. */
-export function key (value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError('store keys must be strings')
-  return value
-}
-
 export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
 
@@ -53,11 +47,11 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
     },
     accessTokens: {
       async record (token) {
-        await guard(() => accessTokens.insertOne({ ...token, jti: key(token.jti) }))
+        await guard(() => accessTokens.insertOne({ ...token, jti: storeKey(token.jti) }))
       },
       async find (jti) {
         const record = await guard(() => accessTokens.findOne(
-          { jti: key(jti), expires_at: { $gt: new Date() } },
+          { jti: storeKey(jti), expires_at: { $gt: new Date() } },
           { projection: { _id: 0 } }
         ))
         return record === null ? null : withoutUndefined(record)

@@ -41,3 +41,9 @@ export class DuplicateKeyError extends Error {
     this.name = 'DuplicateKeyError'
   }
 }
+
+/** Every key reaching a lookup passes through here, so no operator object can become a filter. */
+export function storeKey (value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError('store keys must be strings')
+  return value
+}

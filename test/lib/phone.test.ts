@@ -1,0 +1,26 @@
+import { test } from 'tap'
+import { maskPhone, parsePhone } from '../../lib/phone.js'
+
+test('E.164 and the 11-digit NANP form normalise to E.164', async (t) => {
+  t.same(parsePhone('+15551234567'), { e164: '+15551234567', given: '+15551234567', country: 'US' })
+  t.same(parsePhone('15551234567'), { e164: '+15551234567', given: '15551234567', country: 'US' })
+  t.same(parsePhone(15551234567), { e164: '+15551234567', given: '15551234567', country: 'US' })
+  t.equal(parsePhone('+14155552671')?.country, 'US')
+  t.equal(parsePhone('+442071838750')?.country, 'GB')
+  t.equal(parsePhone('+4915123456789')?.e164, '+4915123456789')
+})
+
+test('anything else is refused', async (t) => {
+  const refused: unknown[] = [
+    '', '+', '5551234567', '25551234567', '+1555123456', '+155512345678901', '+0123456789',
+    '+1 555 123 4567', ' +15551234567', '+15551234567 ', '+1555-123-4567', '+1(555)1234567',
+    '+1555123456a', 'abc', '+１５５５１２３４５６７', '+1٥٥٥١٢٣٤٥٦٧', '１5551234567', '+15551234567\n',
+    '+1555123', '+999123456789', 1.5, -15551234567, 1e21, null, undefined, [], {}, { $gt: '' }, true
+  ]
+  for (const input of refused) t.equal(parsePhone(input), undefined, JSON.stringify(input) ?? String(input))
+})
+
+test('maskPhone keeps the calling code and the last four digits', async (t) => {
+  t.equal(maskPhone('+15551234567'), '+1******4567')
+  t.equal(maskPhone('+442071838750'), '+44******8750')
+})
