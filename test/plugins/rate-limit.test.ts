@@ -1,0 +1,86 @@
+import { test } from 'tap'
+import { Redis } from 'ioredis'
+import { API_KEY, assertProblem, buildTestApp } from '../helper.js'
+
+const REDIS_URL = 'redis://127.0.0.1:6379/7'
+
+async function redisReachable (): Promise<string | false> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {})
+  try {
+    await probe.connect()
+    await probe.flushdb()
+    return false
+  } catch {
+    return 'Redis is not reachable at 127.0.0.1:6379; shared rate-limit tests need it'
+  } finally {
+    probe.disconnect()
+  }
+}
+
+test('the global limit answers 429 problem+json with Retry-After, and 404s count too', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute' } })
+  for (let i = 0; i < 3; i++) {
+    const ok = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })
+    t.equal(ok.statusCode, 200)
+    t.equal(ok.headers['x-ratelimit-limit'], '3')
+  }
+  const limited = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })
+  assertProblem(t, limited, 429, 'rate_limited')
+  t.ok(Number(limited.headers['retry-after']) >= 1)
+
+  const notFound = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '2' } })
+  for (let i = 0; i < 2; i++) t.equal((await notFound.inject({ url: `/missing-${i}` })).statusCode, 404)
+  assertProblem(t, await notFound.inject({ url: '/missing-3' }), 429, 'rate_limited')
+  t.equal((await notFound.inject({ url: '/health/live' })).statusCode, 200, 'health checks are never limited')
+})
+
+test('a wrong API key is rate limited before it is checked', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '2' } })
+  for (let i = 0; i < 2; i++) {
+    assertProblem(t, await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': `guess-${i}-0123456789` }, payload: {} }), 401, 'invalid_api_key')
+  }
+  assertProblem(t, await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': 'guess-3-0123456789' }, payload: {} }), 429, 'rate_limited')
+})
+
+test('RATE_LIMIT_BAN turns repeated 429s into 403', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1', RATE_LIMIT_BAN: '1' } })
+  t.equal((await app.inject({ url: '/v1/me' })).statusCode, 401)
+  assertProblem(t, await app.inject({ url: '/v1/me' }), 429, 'rate_limited')
+  assertProblem(t, await app.inject({ url: '/v1/me' }), 403, 'rate_limit_banned')
+})
+
+test('TRUST_PROXY decides whose address is limited', async (t) => {
+  const trusting = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1', TRUST_PROXY: '127.0.0.1' } })
+  t.equal((await trusting.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.1' } })).statusCode, 401)
+  t.equal((await trusting.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.2' } })).statusCode, 401, 'another client behind the proxy has its own budget')
+  assertProblem(t, await trusting.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.1' } }), 429, 'rate_limited')
+
+  const direct = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1' } })
+  t.equal((await direct.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.1' } })).statusCode, 401)
+  assertProblem(t, await direct.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.2' } }), 429, 'rate_limited')
+})
+
+const redisSkip = await redisReachable()
+if (redisSkip !== false) process.stdout.write(`# skipping shared-Redis test: ${redisSkip}\n`)
+
+test('two instances sharing Redis enforce one budget', { skip: redisSkip }, async (t) => {
+  const env = { RATE_LIMIT_MAX: '4', REDIS_URL }
+  const first = await buildTestApp(t, { env })
+  const second = await buildTestApp(t, { env })
+  const statuses: number[] = []
+  for (let i = 0; i < 8; i++) {
+    const app = i % 2 === 0 ? first : second
+    statuses.push((await app.inject({ url: '/v1/me' })).statusCode)
+  }
+  t.same(statuses, [401, 401, 401, 401, 429, 429, 429, 429], 'the fifth request is limited, whichever instance takes it')
+})
+
+test('with Redis unreachable, limited routes fail closed with 503', async (t) => {
+  const app = await buildTestApp(t, { env: { REDIS_URL: 'redis://127.0.0.1:1' } })
+  const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })
+  const body = assertProblem(t, response, 503, 'rate_limit_unavailable')
+  t.notOk('token' in body)
+  t.equal(response.headers['retry-after'], '5')
+  t.equal((await app.inject({ url: '/health/live' })).statusCode, 200)
+})

@@ -1,0 +1,60 @@
+import { test } from 'tap'
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { buildTestApp, json } from '../helper.js'
+import { renderOpenApi } from '../../scripts/openapi.js'
+
+const committed = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')
+
+test('openapi.yaml is exactly what the app generates (run `npm run openapi` after changing routes)', async (t) => {
+  t.equal(await renderOpenApi(), committed)
+})
+
+test('Swagger UI and the OpenAPI document are served under /docs', async (t) => {
+  const app = await buildTestApp(t)
+  const ui = await app.inject({ url: '/docs' })
+  t.equal(ui.statusCode, 200)
+  t.match(ui.headers['content-type'], /text\/html/)
+  t.match(ui.body, /Swagger UI/)
+  const document = json(await app.inject({ url: '/docs/json' }))
+  t.same(document, parseYaml(committed), '/docs/json has the content of openapi.yaml')
+  const yaml = await app.inject({ url: '/docs/yaml' })
+  t.same(parseYaml(yaml.body), parseYaml(committed), '/docs/yaml too')
+  const initializer = await app.inject({ url: '/docs/static/swagger-initializer.js' })
+  t.match(initializer.body, /"persistAuthorization":true/, 'authorisations survive a reload')
+})
+
+interface Operation {
+  tags?: string[]
+  summary?: string
+  security?: Array<Record<string, unknown>>
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
+  requestBody?: { content: Record<string, { schema: { $ref?: string }, examples?: Record<string, { value: unknown }> }> }
+}
+
+test('the document declares both security schemes, named components and tryable examples', async (t) => {
+  const document = parseYaml(committed) as {
+    components: { securitySchemes: Record<string, Record<string, string>>, schemas: Record<string, unknown> }
+    paths: Record<string, Record<string, Operation>>
+  }
+  t.same(document.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Server-to-server API key (API_KEYS)' })
+  t.match(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+  for (const name of ['Problem', 'GenJwtRequest', 'TokenResponse', 'MeResponse']) t.ok(document.components.schemas[name], `component ${name}`)
+  t.notMatch(committed, /def-\d+/, 'no anonymous def-N components')
+
+  const genJwt = document.paths['/gen-jwt']?.post
+  t.same(genJwt?.security, [{ apiKey: [] }])
+  t.same(genJwt?.requestBody?.content['application/json']?.examples?.device_bound?.value, { instance_id: '123445' })
+  t.same(genJwt?.requestBody?.content['application/json']?.examples?.generic?.value, {})
+
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      t.ok(operation.tags?.length, `${method} ${path} has a tag`)
+      t.ok(operation.summary, `${method} ${path} has a summary`)
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) >= 400) t.equal(response.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${method} ${path} ${status} is a Problem`)
+      }
+      if (operation.security !== undefined) t.ok(operation.responses['401'], `${method} ${path} documents its 401`)
+    }
+  }
+})

@@ -1,0 +1,50 @@
+import { test } from 'tap'
+import { assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
+import { createMemoryStore } from '../../plugins/store/memory.js'
+import { StoreUnavailableError } from '../../plugins/store/types.js'
+import type { Store } from '../../plugins/store/types.js'
+
+test('liveness and readiness on the memory store', async (t) => {
+  const app = await buildTestApp(t)
+  const live = await app.inject({ url: '/health/live' })
+  t.equal(live.statusCode, 200)
+  t.same(json(live), { status: 'ok' })
+  assertMatchesOpenApi(t, live, 'GET', '/health/live')
+  const ready = await app.inject({ url: '/health/ready' })
+  t.equal(ready.statusCode, 200)
+  t.same(json(ready), { status: 'ok', store: 'memory' })
+  assertMatchesOpenApi(t, ready, 'GET', '/health/ready')
+  t.match(ready.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+})
+
+test('readiness is 503 with Retry-After when the store does not answer; liveness stays 200', async (t) => {
+  const healthy = createMemoryStore()
+  const failing: Store = { ...healthy, async ping () { throw new StoreUnavailableError() } }
+  const app = await buildTestApp(t, { store: failing })
+  const ready = await app.inject({ url: '/health/ready' })
+  assertProblem(t, ready, 503, 'store_unavailable')
+  t.equal(ready.headers['retry-after'], '5')
+  assertMatchesOpenApi(t, ready, 'GET', '/health/ready')
+  t.equal((await app.inject({ url: '/health/live' })).statusCode, 200)
+})
+
+test('readiness gives up on a hanging store', async (t) => {
+  const healthy = createMemoryStore()
+  const hanging: Store = { ...healthy, ping: async () => await new Promise<void>(() => {}) }
+  const app = await buildTestApp(t, { store: hanging })
+  assertProblem(t, await app.inject({ url: '/health/ready' }), 503, 'store_unavailable')
+})
+
+test('a store outage while minting a token is 503 and returns no token', async (t) => {
+  const healthy = createMemoryStore()
+  const failing: Store = {
+    ...healthy,
+    accessTokens: { ...healthy.accessTokens, async record () { throw new StoreUnavailableError() } }
+  }
+  const app = await buildTestApp(t, { store: failing })
+  const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': 'test-api-key-0123456789abcdef' }, payload: {} })
+  const body = assertProblem(t, response, 503, 'store_unavailable')
+  t.notOk('token' in body)
+  t.ok(response.headers['retry-after'])
+  assertMatchesOpenApi(t, response, 'POST', '/gen-jwt')
+})
