@@ -68,10 +68,15 @@ export function serverOptions (config: Config): FastifyServerOptions {
       // Contract §0: unknown properties are rejected, and nothing is coerced into a string.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, keywords: ['x-request-examples'] }
     },
-    clientErrorHandler: (_error, socket) => {
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
       if (!socket.writable) return
-      const body = JSON.stringify(new Problem(400, 'invalid_request', 'The HTTP request is malformed.').toJSON())
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      const problem = error.code === 'HPE_HEADER_OVERFLOW'
+        ? new Problem(431, 'headers_too_large', 'The request headers are too large.')
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new Problem(408, 'request_timeout', 'The request took too long to arrive.')
+          : new Problem(400, 'invalid_request', 'The HTTP request is malformed.')
+      const body = JSON.stringify(problem.toJSON())
+      socket.end(`HTTP/1.1 ${problem.statusCode} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
     }
   }
 }

@@ -16,6 +16,49 @@ export interface AccessClaims {
 const ALLOWED_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid'])
 export const MAX_TOKEN_LENGTH = 4096
 
+/**
+ * Top-level member names of a JSON object text, or undefined when the text is not an object.
+ * Used to refuse duplicate members, which parsers disagree on (RFC 7515 §5.2 allows refusing).
+ */
+export function topLevelMembers (text: string): string[] | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  const names: string[] = []
+  let depth = 0
+  let expectingName = false
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]
+    if (char === '"') {
+      let end = i + 1
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+      if (depth === 1 && expectingName) names.push(JSON.parse(text.slice(i, end + 1)) as string)
+      i = end
+      expectingName = false
+    } else if (char === '{' || char === '[') {
+      depth++
+      expectingName = char === '{' && depth === 1
+    } else if (char === '}' || char === ']') {
+      depth--
+    } else if (char === ',' && depth === 1) {
+      expectingName = true
+    }
+  }
+  return names
+}
+
+function decodeSegment (segment: string): Record<string, unknown> | string {
+  const text = Buffer.from(segment, 'base64url').toString('utf8')
+  const names = topLevelMembers(text)
+  if (names === undefined) return 'is not a JSON object'
+  if (new Set(names).size !== names.length) return 'repeats a member'
+  return JSON.parse(text) as Record<string, unknown>
+}
+
 /** Why a token is refused before any cryptography runs, or undefined when its shape is acceptable. */
 export function headerDefect (token: string): string | undefined {
   if (token.length > MAX_TOKEN_LENGTH) return 'The token is longer than 4096 characters.'
@@ -23,13 +66,14 @@ export function headerDefect (token: string): string | undefined {
   if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) {
     return 'The token is not a compact JWS.'
   }
-  let header: unknown
-  try {
-    header = JSON.parse(Buffer.from(parts[0] as string, 'base64url').toString('utf8'))
-  } catch {
-    return 'The token header is not JSON.'
+  const header = decodeSegment(parts[0] as string)
+  if (typeof header === 'string') return `The token header ${header}.`
+  const payload = decodeSegment(parts[1] as string)
+  if (typeof payload === 'string') return `The token payload ${payload}.`
+  for (const name of ['iat', 'exp', 'nbf']) {
+    const value = payload[name]
+    if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 0)) return `The ${name} claim must be a non-negative integer.`
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) return 'The token header is not an object.'
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) return `The token header member "${member.slice(0, 32)}" is not accepted.`
   }
