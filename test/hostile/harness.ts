@@ -159,7 +159,7 @@ export function bodyAttacks (route: JsonRoute): HostileCase[] {
   cases.push(raw('__proto__ pollution', json.replace('{', '{"__proto__":{"admin":true},'), { code: 'invalid_request' }))
   cases.push(raw('constructor.prototype pollution', json.replace('{', '{"constructor":{"prototype":{"admin":true}},'), { code: 'invalid_request' }))
   cases.push(raw('nested __proto__', json.replace('{', '{"x":{"__proto__":{"admin":true}},'), { code: 'invalid_request' }))
-  for (const [name, body] of [['truncated JSON', json.slice(0, -1)], ['trailing garbage', `${json}x`], ['single quotes', "{'a':'b'}"], ['NaN', '{"a":NaN}'], ['a lone comma', ',']]) {
+  for (const [name, body] of [['truncated JSON', json.slice(0, -1)], ['trailing garbage', `${json}x`], ['single quotes', "{'a':'b'}"], ['NaN', '{"a":NaN}'], ['a lone comma', ',']] as const) {
     cases.push(raw(name, body, { code: 'malformed_json' }))
   }
   cases.push(raw('deeply nested arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`, { status: [400], code: ['invalid_request', route.invalidCode ?? 'invalid_request'].flat() }))
