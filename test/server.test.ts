@@ -1,51 +1,8 @@
 import { test } from 'tap'
-import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const serverPath = fileURLToPath(new URL('../server.ts', import.meta.url))
-const tsxLoader = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url))
-
-interface Running {
-  port: number
-  output: () => string
-  exited: Promise<number | null>
-  kill: (signal: NodeJS.Signals) => void
-}
-
-/** Starts server.ts as `npm start` would (in a scratch directory), resolving once it listens. */
-async function startServer (env: Record<string, string>, ready = /Store: /): Promise<Running> {
-  const cwd = mkdtempSync(join(tmpdir(), 'tokenmint-server-'))
-  const child = spawn(process.execPath, ['--import', tsxLoader, serverPath], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (chunk) => { output += String(chunk) })
-  child.stderr.on('data', (chunk) => { output += String(chunk) })
-  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`server did not start:\n${output}`)) }, 20_000)
-    const check = (): void => {
-      const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
-      if (match?.[1] !== undefined && ready.test(output)) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      } else if (child.exitCode !== null) {
-        clearTimeout(timer)
-        reject(new Error(`server exited:\n${output}`))
-      } else setTimeout(check, 50)
-    }
-    check()
-  })
-  return { port, output: () => output, exited, kill: (signal) => child.kill(signal) }
-}
+import { spawnServer, startServer } from './process.js'
 
 test('npm start: development defaults print the API key once, logs carry no secrets, SIGTERM closes cleanly', async (t) => {
-  const server = await startServer({})
+  const server = await startServer({}, /Store: /)
   const key = /API key:\s+(\S+)/.exec(server.output())?.[1]
   t.match(key, /^tm_dev_/, 'the generated API key is printed for Swagger UI')
   t.match(server.output(), /Swagger UI:\s+http:\/\/127\.0\.0\.1:\d+\/docs/)
@@ -72,8 +29,7 @@ test('npm start: development defaults print the API key once, logs carry no secr
 })
 
 test('production refuses to start on insecure defaults and says what is missing', async (t) => {
-  const cwd = mkdtempSync(join(tmpdir(), 'tokenmint-server-'))
-  const child = spawn(process.execPath, ['--import', tsxLoader, serverPath], { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } })
+  const child = spawnServer({ NODE_ENV: 'production' })
   let output = ''
   child.stderr.on('data', (chunk) => { output += String(chunk) })
   const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve) })

@@ -43,3 +43,11 @@ test('malformed HTTP gets a problem+json 400 from the socket handler', async (t)
   t.match(answer, /application\/problem\+json/)
   t.match(answer, /"code":"invalid_request"/)
 })
+
+test('router errors (bad percent-encoding, over-long parameters) are problem+json too', async (t) => {
+  const app = await buildTestApp(t)
+  assertProblem(t, await app.inject({ url: '/v1/%E0%A4%A' }), 400, 'invalid_request')
+  const long = await app.inject({ url: `/docs/static/${'a'.repeat(300)}` })
+  t.ok(long.statusCode >= 400 && long.statusCode < 500, `over-long path answered ${long.statusCode}`)
+  t.match(String(long.headers['content-type']), /problem\+json/)
+})

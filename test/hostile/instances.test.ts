@@ -1,0 +1,61 @@
+import { test } from 'tap'
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { startServer } from '../process.js'
+
+const REDIS_URL = 'redis://127.0.0.1:6379/8'
+const API_KEY = 'instances-api-key-0123456789'
+
+async function redisSkip (): Promise<string | false> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {})
+  try {
+    await probe.connect()
+    await probe.flushdb()
+    return false
+  } catch {
+    return 'Redis is not reachable at 127.0.0.1:6379; the several-instance test needs it'
+  } finally {
+    probe.disconnect()
+  }
+}
+
+const skip = await redisSkip()
+if (skip !== false) process.stdout.write(`# skipping several-instance test: ${skip}\n`)
+
+test('two service processes sharing Redis and keys: one global budget, tokens valid on both', { skip }, async (t) => {
+  const env = {
+    API_KEYS: API_KEY,
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    OTP_PEPPER: randomBytes(32).toString('base64'),
+    APPVERIFY_API_KEY: randomBytes(32).toString('base64'),
+    REDIS_URL,
+    RATE_LIMIT_MAX: '10',
+    RATE_LIMIT_WINDOW: '1 minute',
+    LOG_LEVEL: 'info'
+  }
+  const first = await startServer(env)
+  const second = await startServer(env)
+  t.teardown(() => {
+    first.kill('SIGTERM')
+    second.kill('SIGTERM')
+  })
+
+  const issued = await fetch(`${first.base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{"instance_id":"phone-1"}' })
+  t.equal(issued.status, 200)
+  const { token } = await issued.json() as { token: string }
+  const elsewhere = await fetch(`${second.base}/v1/me`, { headers: { authorization: `Bearer ${token}`, 'x-instance-id': 'phone-1' } })
+  t.equal(elsewhere.status, 200, 'a token issued by one instance verifies on the other')
+
+  const statuses: number[] = []
+  for (let i = 0; i < 30; i++) {
+    const base = i % 2 === 0 ? first.base : second.base
+    const response = await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}`, 'x-instance-id': 'phone-1' } })
+    statuses.push(response.status)
+    await response.arrayBuffer()
+  }
+  const allowed = statuses.filter((s) => s === 200).length
+  // Two requests above already used the budget of 10 (one on each instance).
+  t.equal(allowed, 8, `exactly the remaining budget passed across both instances (${statuses.join(',')})`)
+  t.ok(statuses.slice(8).every((s) => s === 429), 'everything after the budget is 429')
+})
