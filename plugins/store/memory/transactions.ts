@@ -49,7 +49,7 @@ export function createMemoryTransactions (now: () => number): TransactionReposit
       const time = now()
       const matching = [...byXid.values()]
         .filter((record) => record.phone_number === phone && retained(record, time))
-        .filter((record) => after === undefined || newerFirst(after, record) > 0)
+        .filter((record) => after === undefined || newerFirst(after, record) < 0)
         .sort(newerFirst)
       const items = matching.slice(0, limit).map((record) => structuredClone(record))
       const last = items.at(-1)
