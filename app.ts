@@ -13,6 +13,7 @@ import schemasPlugin from './plugins/schemas.js'
 import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
 import jwtPlugin from './plugins/jwt.js'
+import appVerifyPlugin from './plugins/appverify.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
@@ -113,6 +114,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
+  await fastify.register(appVerifyPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

@@ -53,7 +53,8 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       info: OPENAPI_INFO,
       tags: [
         { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
-        { name: 'health', description: 'Liveness and readiness' }
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'appverify', description: 'Telesign App Verify tokens and their transactions' }
       ],
       components: {
         securitySchemes: {

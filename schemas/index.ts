@@ -1,5 +1,6 @@
 import { HealthSchema, ProblemSchema } from './common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
+import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
 
 /** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
 export const sharedSchemas = [
@@ -7,5 +8,8 @@ export const sharedSchemas = [
   HealthSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
-  MeResponseSchema
+  MeResponseSchema,
+  AppVerifyTokenResponseSchema,
+  TransactionSchema,
+  TransactionListSchema
 ]

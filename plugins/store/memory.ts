@@ -1,5 +1,6 @@
 import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
 import { DuplicateKeyError, storeKey } from './types.js'
+import { createMemoryTransactions } from './memory/transactions.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -37,6 +38,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    accessTokens: accessTokenRepository
+    accessTokens: accessTokenRepository,
+    transactions: createMemoryTransactions(now)
   }
 }

@@ -9,6 +9,7 @@ export interface Store {
   ping (): Promise<void>
   close (): Promise<void>
   readonly accessTokens: AccessTokenRepository
+  readonly transactions: TransactionRepository
 }
 
 /** An access token this service issued: enough to revoke, introspect and audit it. */
@@ -46,4 +47,33 @@ export class DuplicateKeyError extends Error {
 export function storeKey (value: unknown): string {
   if (typeof value !== 'string') throw new TypeError('store keys must be strings')
   return value
+}
+
+/** One App Verify token issue (contract §6); only the token's SHA-256 is kept. */
+export interface TransactionRecord {
+  xid: string
+  /** E.164. */
+  phone_number: string
+  token_sha256: string
+  issued_at: Date
+  expires_at: Date
+  /** `client:<key id>`, the access token's sub, or `public`. */
+  issued_to: string
+}
+
+export interface TransactionPage {
+  items: TransactionRecord[]
+  /** Where the next page starts; absent on the last page. */
+  next?: { issued_at: Date, xid: string }
+}
+
+/** Records are kept this long after their token expires, then forgotten (and their xid free again). */
+export const TRANSACTION_RETENTION_MS = 30 * 86_400_000
+
+export interface TransactionRepository {
+  /** Records an issue; DuplicateKeyError when the xid is already recorded. */
+  record (transaction: TransactionRecord): Promise<void>
+  find (xid: string): Promise<TransactionRecord | null>
+  /** A phone number's transactions, newest first (issued_at, then xid, descending), after `after`. */
+  listByPhone (phoneNumber: string, options: { limit: number, after?: { issued_at: Date, xid: string } }): Promise<TransactionPage>
 }
