@@ -16,6 +16,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
 import swaggerPlugin from './plugins/swagger.js'
+import smsPlugin from './plugins/sms.js'
 import type { Store } from './plugins/store/types.js'
 import routes from './routes/index.js'
 
@@ -102,6 +103,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
+  await fastify.register(smsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

@@ -53,6 +53,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       info: OPENAPI_INFO,
       tags: [
         { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
+        { name: 'verification', description: 'SMS verification (Flowroute-compatible, hardened)' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {

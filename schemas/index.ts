@@ -1,5 +1,13 @@
 import { HealthSchema, ProblemSchema } from './common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
+import {
+  CheckVerificationRequestSchema,
+  StartVerificationRequestSchema,
+  VerificationApprovedSchema,
+  VerificationProblemSchema,
+  VerificationSchema,
+  VerificationStartedSchema
+} from './verifications.js'
 
 /** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
 export const sharedSchemas = [
@@ -7,5 +15,11 @@ export const sharedSchemas = [
   HealthSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
-  MeResponseSchema
+  MeResponseSchema,
+  StartVerificationRequestSchema,
+  VerificationStartedSchema,
+  CheckVerificationRequestSchema,
+  VerificationApprovedSchema,
+  VerificationSchema,
+  VerificationProblemSchema
 ]

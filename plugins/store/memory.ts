@@ -1,5 +1,6 @@
 import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
 import { DuplicateKeyError, storeKey } from './types.js'
+import { createMemoryVerifications } from './memory/verifications.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -9,12 +10,14 @@ const SWEEP_INTERVAL_MS = 60_000
  */
 export function createMemoryStore (now: () => number = Date.now): Store {
   const accessTokens = new Map<string, AccessTokenRecord>()
+  const verifications = createMemoryVerifications()
 
   const sweep = (): void => {
     const time = now()
     for (const [jti, record] of accessTokens) {
       if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
     }
+    verifications.sweep(time)
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -37,6 +40,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    accessTokens: accessTokenRepository
+    accessTokens: accessTokenRepository,
+    verifications
   }
 }

@@ -2,6 +2,7 @@ import { MongoError, MongoServerError } from 'mongodb'
 import type { Collection, Db, MongoClient } from 'mongodb'
 import type { AccessTokenRecord, Store } from './types.js'
 import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
+import { createMongoVerifications } from './mongodb/verifications.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -28,6 +29,7 @@ export async function guard<T> (operation: () => Promise<T>): Promise<T> {
 
 export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
+  const verifications = createMongoVerifications(db)
 
   return {
     kind: 'mongodb',
@@ -38,6 +40,7 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
           { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
         ])
       })
+      await verifications.ensureIndexes()
     },
     async ping () {
       await guard(() => db.command({ ping: 1 }))
@@ -56,7 +59,8 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
         ))
         return record === null ? null : withoutUndefined(record)
       }
-    }
+    },
+    verifications
   }
 }
 
