@@ -59,7 +59,11 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
     async restoreCode (authId, id, version, previous) {
       const record = records.get(storeKey(authId))
       if (record === undefined || record.id !== id || record.version !== version || record.status !== 'pending') return false
-      Object.assign(record, structuredClone(previous))
+      record.code_hash = previous.code_hash
+      record.last_sent_at = new Date(previous.last_sent_at)
+      record.expires_at = new Date(previous.expires_at)
+      record.purge_at = new Date(previous.purge_at)
+      record.sends = previous.sends
       record.version += 1
       return true
     },
