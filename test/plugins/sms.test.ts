@@ -11,6 +11,10 @@ import { testConfig } from '../helper.js'
 import { drop, hang, reply, startFakeProvider } from '../fake-provider.js'
 
 const message = { to: '+15551234567', body: '012345\nWelcome to Acme!', authId: 'signup-42' }
+/** The log-safe reason of the SmsDeliveryError a send fails with. */
+async function reasonOf (sending: Promise<unknown>): Promise<string | undefined> {
+  return await sending.then(() => undefined, (error: unknown) => error instanceof SmsDeliveryError ? error.reason : `not an SmsDeliveryError: ${String(error)}`)
+}
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 
 test('flowroute: POST /v2.1/messages, basic auth, JSON:API body with 11-digit numbers; 202 with mdr2 id', async (t) => {
@@ -35,9 +39,9 @@ test('flowroute: 401 and 422 are delivery failures, not retried; a 202 without i
   await t.rejects(sender.send(message), new SmsDeliveryError('flowroute answered HTTP 401'))
   t.equal(flowroute.received.length, 1, 'a 4xx is not retried')
   flowroute.answer = reply(422, { errors: [{ status: 422, detail: 'to: invalid number' }] })
-  await t.rejects(sender.send(message), { name: 'SmsDeliveryError', reason: 'flowroute answered HTTP 422' })
+  t.match(await reasonOf(sender.send(message)), 'flowroute answered HTTP 422')
   flowroute.answer = reply(202, { data: {} })
-  await t.rejects(sender.send(message), { reason: 'flowroute accepted the request without a message id' })
+  t.match(await reasonOf(sender.send(message)), 'flowroute accepted the request without a message id')
 })
 
 test('twilio: POST Accounts/{sid}/Messages.json, form-encoded To/From/Body, basic auth; 201 with sid', async (t) => {
@@ -64,7 +68,7 @@ test('twilio: a 400 with an error code fails without retry and without the messa
   t.notMatch(error?.message, /012345|15551234567/, 'neither the code nor the number in the error')
   t.equal(twilio.received.length, 1)
   twilio.answer = reply(201, { status: 'queued' })
-  await t.rejects(sender.send(message), { reason: 'twilio accepted the request without a message sid' })
+  t.match(await reasonOf(sender.send(message)), 'twilio accepted the request without a message sid')
 })
 
 test('a 503 or a dropped connection is tried once more; a second failure is final', async (t) => {
@@ -80,28 +84,28 @@ test('a 503 or a dropped connection is tried once more; a second failure is fina
 
   twilio.received.length = 0
   twilio.answer = reply(500, '<html>oops</html>', 'text/html')
-  await t.rejects(sender.send(message), { reason: 'twilio answered HTTP 500' })
+  t.match(await reasonOf(sender.send(message)), 'twilio answered HTTP 500')
   t.equal(twilio.received.length, 1, 'a 500 is not retried (the message may have been taken)')
 
   twilio.received.length = 0
   twilio.answer = reply(502, 'bad gateway', 'text/plain')
-  await t.rejects(sender.send(message), { reason: 'twilio answered HTTP 502' })
+  t.match(await reasonOf(sender.send(message)), 'twilio answered HTTP 502')
   t.equal(twilio.received.length, 2, '502 twice: tried twice, then failed')
 
   twilio.received.length = 0
   twilio.answer = drop
-  await t.rejects(sender.send(message), { name: 'SmsDeliveryError', reason: /twilio is unreachable/ })
+  t.match(await reasonOf(sender.send(message)), /twilio is unreachable/)
   t.equal(twilio.received.length, 2)
 })
 
 test('a provider that does not answer fails within the timeout and is not retried', async (t) => {
   const slow = await startFakeProvider(t, hang)
   const sender = createFlowrouteSender({ accessKey: 'a', secretKey: 'b', number: '12065550101', baseUrl: slow.baseUrl, timeoutMs: 200 })
-  await t.rejects(sender.send(message), { reason: 'flowroute did not answer in time' })
+  t.match(await reasonOf(sender.send(message)), 'flowroute did not answer in time')
   t.equal(slow.received.length, 1)
   const unreachable = createTwilioSender({ accountSid: 'AC1', authToken: 't', from: '+1', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 })
-  await t.rejects(unreachable.send(message), { reason: /twilio is unreachable/ })
-  await t.rejects(postToProvider('x', { url: `${slow.baseUrl}/`, headers: {}, body: '', accepted: () => true, timeoutMs: 100 }), { reason: 'x did not answer in time' })
+  t.match(await reasonOf(unreachable.send(message)), /twilio is unreachable/)
+  t.match(await reasonOf(postToProvider('x', { url: `${slow.baseUrl}/`, headers: {}, body: '', accepted: () => true, timeoutMs: 100 })), 'x did not answer in time')
 })
 
 test('webhook: POST JSON {to, body, auth_id} signed with sha256=HMAC(raw body); any 2xx is delivery', async (t) => {
@@ -118,7 +122,7 @@ test('webhook: POST JSON {to, body, auth_id} signed with sha256=HMAC(raw body); 
   t.equal(webhookSignature('webhook-secret', request?.body ?? ''), expected)
   t.same(JSON.parse(request?.body ?? ''), { to: '+15551234567', body: message.body, auth_id: 'signup-42' })
   hook.answer = reply(410, { error: 'gone' })
-  await t.rejects(sender.send(message), { reason: 'webhook answered HTTP 410' })
+  t.match(await reasonOf(sender.send(message)), 'webhook answered HTTP 410')
 })
 
 test('console: prints the SMS through its own write, not the logger', async (t) => {
