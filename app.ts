@@ -18,6 +18,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import swaggerPlugin from './plugins/swagger.js'
+import smsPlugin from './plugins/sms.js'
 import type { Store } from './plugins/store/types.js'
 import routes from './routes/index.js'
 
@@ -115,6 +116,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
   await fastify.register(appVerifyPlugin)
+  await fastify.register(smsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

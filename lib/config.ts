@@ -47,6 +47,10 @@ export interface Config {
     authMessage: string
     resendCooldown: number
     maxSends: number
+    /** SMS to one recipient per clock hour, across all auth_ids (SMS pumping). */
+    recipientHourlyLimit: number
+    /** Per-client limit on the two check routes, on top of the per-verification attempts. */
+    checkRateLimit: { max: number, windowMs: number }
     allowedCountries: string[]
     retention: number
     verifiedToken: boolean
@@ -182,6 +186,8 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       authMessage,
       resendCooldown: read.int('SMS_RESEND_COOLDOWN', 30, 0, 3600),
       maxSends: read.int('SMS_MAX_SENDS', 5, 1, 100),
+      recipientHourlyLimit: read.int('SMS_RECIPIENT_HOURLY_LIMIT', 10, 1, 10_000),
+      checkRateLimit: read.rate('SMS_CHECK_RATE_LIMIT', { max: 10, windowMs: 60_000 }),
       allowedCountries: read.countries('SMS_ALLOWED_COUNTRIES'),
       retention: read.int('VERIFICATION_RETENTION', 86_400, 60, 30 * 86_400),
       verifiedToken: read.bool('VERIFIED_TOKEN', true),

@@ -53,8 +53,9 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       info: OPENAPI_INFO,
       tags: [
         { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
-        { name: 'health', description: 'Liveness and readiness' },
-        { name: 'appverify', description: 'Telesign App Verify tokens and their transactions' }
+        { name: 'appverify', description: 'Telesign App Verify tokens and their transactions' },
+        { name: 'verification', description: 'SMS verification (Flowroute-compatible, hardened)' },
+        { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {
         securitySchemes: {

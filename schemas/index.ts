@@ -1,6 +1,14 @@
 import { HealthSchema, ProblemSchema } from './common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
+import {
+  CheckVerificationRequestSchema,
+  StartVerificationRequestSchema,
+  VerificationApprovedSchema,
+  VerificationProblemSchema,
+  VerificationSchema,
+  VerificationStartedSchema
+} from './verifications.js'
 
 /** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
 export const sharedSchemas = [
@@ -11,5 +19,11 @@ export const sharedSchemas = [
   MeResponseSchema,
   AppVerifyTokenResponseSchema,
   TransactionSchema,
-  TransactionListSchema
+  TransactionListSchema,
+  StartVerificationRequestSchema,
+  VerificationStartedSchema,
+  CheckVerificationRequestSchema,
+  VerificationApprovedSchema,
+  VerificationSchema,
+  VerificationProblemSchema
 ]

@@ -1,6 +1,7 @@
 import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
 import { DuplicateKeyError, storeKey } from './types.js'
 import { createMemoryTransactions } from './memory/transactions.js'
+import { createMemoryVerifications } from './memory/verifications.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -10,12 +11,14 @@ const SWEEP_INTERVAL_MS = 60_000
  */
 export function createMemoryStore (now: () => number = Date.now): Store {
   const accessTokens = new Map<string, AccessTokenRecord>()
+  const verifications = createMemoryVerifications()
 
   const sweep = (): void => {
     const time = now()
     for (const [jti, record] of accessTokens) {
       if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
     }
+    verifications.sweep(time)
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -39,6 +42,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
       clearInterval(timer)
     },
     accessTokens: accessTokenRepository,
-    transactions: createMemoryTransactions(now)
+    transactions: createMemoryTransactions(now),
+    verifications
   }
 }

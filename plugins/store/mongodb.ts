@@ -3,6 +3,7 @@ import type { Collection, Db, MongoClient } from 'mongodb'
 import type { AccessTokenRecord, Store } from './types.js'
 import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
+import { createMongoVerifications } from './mongodb/verifications.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -30,6 +31,7 @@ export async function guard<T> (operation: () => Promise<T>): Promise<T> {
 export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
   const transactions = createMongoTransactions(db)
+  const verifications = createMongoVerifications(db)
 
   return {
     kind: 'mongodb',
@@ -41,6 +43,7 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
         ])
         await transactions.ensureIndexes()
       })
+      await verifications.ensureIndexes()
     },
     async ping () {
       await guard(() => db.command({ ping: 1 }))
@@ -60,7 +63,8 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
         return record === null ? null : withoutUndefined(record)
       }
     },
-    transactions: transactions.repository
+    transactions: transactions.repository,
+    verifications
   }
 }
 

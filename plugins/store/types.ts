@@ -10,6 +10,7 @@ export interface Store {
   close (): Promise<void>
   readonly accessTokens: AccessTokenRepository
   readonly transactions: TransactionRepository
+  readonly verifications: VerificationRepository
 }
 
 /** An access token this service issued: enough to revoke, introspect and audit it. */
@@ -76,4 +77,85 @@ export interface TransactionRepository {
   find (xid: string): Promise<TransactionRecord | null>
   /** A phone number's transactions, newest first (issued_at, then xid, descending), after `after`. */
   listByPhone (phoneNumber: string, options: { limit: number, after?: { issued_at: Date, xid: string } }): Promise<TransactionPage>
+}
+
+/** Statuses as stored; `expired` and `max_attempts_reached` are derived from expires_at and attempts_left. */
+export type StoredVerificationStatus = 'pending' | 'approved' | 'canceled'
+
+/** An SMS verification (contract §7). The code exists only as code_hash. */
+export interface VerificationRecord {
+  /** This verification's own id: an auth_id may start a new verification once its previous one ended. */
+  id: string
+  auth_id: string
+  /** E.164; pinned for the life of the verification. */
+  recipient: string
+  code_hash: string
+  status: StoredVerificationStatus
+  attempts_left: number
+  sends: number
+  /** Increments with every resend, so a failed resend is undone only if nothing replaced it. */
+  version: number
+  created_at: Date
+  last_sent_at: Date
+  /** When the current code stops being valid. */
+  expires_at: Date
+  ended_at?: Date
+  /** TTL: the record is deleted after this (VERIFICATION_RETENTION after it ends or expires). */
+  purge_at: Date
+}
+
+export interface ResendInput {
+  /** The verification the caller looked at: a replacement under the same auth_id is left alone. */
+  id: string
+  recipient: string
+  codeHash: string
+  now: Date
+  expiresAt: Date
+  purgeAt: Date
+  /** Earliest last_sent_at that allows a resend now (now - SMS_RESEND_COOLDOWN). */
+  sentBefore: Date
+  maxSends: number
+}
+
+export type CodeState = Pick<VerificationRecord, 'code_hash' | 'last_sent_at' | 'expires_at' | 'purge_at' | 'sends'>
+
+/**
+ * Every state change is one atomic conditional update, so concurrent requests on one auth_id
+ * cannot overspend attempts, approve twice or resurrect an ended verification.
+ */
+export interface VerificationRepository {
+  /**
+   * Inserts a verification, replacing an ended one (approved, canceled or past expires_at) with the
+   * same auth_id; DuplicateKeyError while one with that auth_id is still active.
+   */
+  create (record: VerificationRecord): Promise<void>
+  /** The record (whatever its status) until it is purged, else null. */
+  find (authId: string, now: Date): Promise<VerificationRecord | null>
+  /**
+   * Swaps in a new code if the verification is pending, unexpired, has attempts left, was last
+   * sent before `sentBefore`, has fewer than maxSends sends and the same recipient. Attempts are
+   * untouched. Returns the updated record, or null when a condition failed.
+   */
+  resend (authId: string, input: ResendInput): Promise<VerificationRecord | null>
+  /** Undoes a resend whose SMS failed, only if no other resend happened since (same id and version). */
+  restoreCode (authId: string, id: string, version: number, previous: CodeState): Promise<boolean>
+  /** Removes a just-created verification whose SMS failed (same id only). */
+  remove (authId: string, id: string): Promise<boolean>
+  /**
+   * Spends one attempt: decrements attempts_left only while pending, unexpired and above zero,
+   * and returns the record after the decrement, or null when no attempt could be spent.
+   */
+  registerAttempt (authId: string, now: Date): Promise<VerificationRecord | null>
+  /**
+   * pending → approved for exactly one caller, only while the code it checked (id, code_hash) is
+   * still current and unexpired; refunds the attempt the successful check spent.
+   */
+  approve (authId: string, id: string, codeHash: string, now: Date, purgeAt: Date): Promise<boolean>
+  /** pending → canceled while it is still usable (unexpired, attempts left). */
+  cancel (authId: string, now: Date, purgeAt: Date): Promise<boolean>
+  /**
+   * Counts one SMS to `recipient` in the window starting at windowStart and returns the count
+   * including this one; the counter disappears at windowEnd.
+   */
+  countRecipientSend (recipient: string, windowStart: Date, windowEnd: Date): Promise<number>
 }

@@ -195,10 +195,7 @@ test('a store failure while recording: 503 with Retry-After and no token', async
   const memory = createMemoryStore()
   t.teardown(() => memory.close())
   const store: Store = {
-    kind: 'memory',
-    ping: () => memory.ping(),
-    close: () => memory.close(),
-    accessTokens: memory.accessTokens,
+    ...memory,
     transactions: {
       ...memory.transactions,
       record: async () => { throw new StoreUnavailableError() }

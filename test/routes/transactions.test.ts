@@ -127,10 +127,7 @@ test('a store outage is 503 store_unavailable on both reads', async (t) => {
   t.teardown(() => memory.close())
   const down = async (): Promise<never> => { throw new StoreUnavailableError() }
   const store: Store = {
-    kind: 'memory',
-    ping: () => memory.ping(),
-    close: () => memory.close(),
-    accessTokens: memory.accessTokens,
+    ...memory,
     transactions: { record: down, find: down, listByPhone: down }
   }
   const app = await buildTestApp(t, { store })

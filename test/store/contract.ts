@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import { DuplicateKeyError } from '../../plugins/store/types.js'
 import type { Store } from '../../plugins/store/types.js'
 import { transactionsContract } from './transactions.contract.js'
+import { verificationsContract } from './verifications.contract.js'
 
 export type MakeStore = () => Promise<Store>
 
@@ -46,4 +47,5 @@ export async function storeContract (t: Test, makeStore: MakeStore): Promise<voi
   })
 
   await transactionsContract(t, makeStore)
+  await verificationsContract(t, makeStore)
 }

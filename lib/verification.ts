@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config.js'
+import { generateCode, hashCode, hashesMatch, isWellFormedCode, renderAuthMessage } from './otp.js'
+import { maskPhone, parsePhone } from './phone.js'
+import { badRequest, conflict, Problem, tooManyRequests } from './problem.js'
+import type { CodeState, VerificationRecord, VerificationRepository } from '../plugins/store/types.js'
+import { DuplicateKeyError } from '../plugins/store/types.js'
+import type { SmsSender } from '../plugins/sms/types.js'
+import { SmsDeliveryError } from '../plugins/sms/types.js'
+
+export type VerificationStatus = 'pending' | 'approved' | 'expired' | 'max_attempts_reached' | 'canceled'
+
+export interface VerificationView {
+  auth_id: string
+  status: VerificationStatus
+  recipient: string
+  created_at: string
+  expires_at: string
+  attempts_left: number
+  sends_left: number
+  ended_at?: string
+}
+
+export interface StartedVerification {
+  auth_id: string
+  status: 'pending'
+  recipient: string
+  expires_at: string
+  attempts_left: number
+  sends_left: number
+}
+
+export interface ApprovedVerification {
+  authenticated: true
+  auth_id: string
+  status: 'approved'
+  message: string
+  token?: string
+}
+
+export interface VerificationDeps {
+  repository: VerificationRepository
+  sender: SmsSender
+  otp: Config['otp']
+  sms: Config['sms']
+  /** Issues the verified-phone token (jwt plugin); called only after the approval is committed. */
+  issueToken: (phone: string, authId: string) => Promise<string>
+  /** Reports an SMS failure without its text (the text holds the code). */
+  onDeliveryFailure?: (reason: string) => void
+  now?: () => Date
+}
+
+const HOUR_MS = 3_600_000
+const RACE_RETRIES = 3
+export const APPROVED_MESSAGE = 'Success: Authorization code verified.'
+
+/** Stored status plus what time and attempts say: expiry and exhaustion are derived, never written. */
+export function effectiveStatus (record: VerificationRecord, now: Date): VerificationStatus {
+  if (record.status !== 'pending') return record.status
+  if (record.attempts_left <= 0) return 'max_attempts_reached'
+  if (record.expires_at <= now) return 'expired'
+  return 'pending'
+}
+
+/** Flowroute's 400 answers: problem fields plus reason, message, status and attempts_left. */
+function checkProblem (code: string, reason: string, message: string, extra: { status?: VerificationStatus, attempts_left?: number } = {}): Problem {
+  const { status, ...rest } = extra
+  // RFC 9457 reserves `status` for the HTTP status, so the verification's status travels as verification_status.
+  return badRequest(code, message, { reason, message, ...rest, ...(status === undefined ? {} : { verification_status: status }) })
+}
+
+export function invalidApiUsage (message: string): Problem {
+  return checkProblem('invalid_api_usage', 'InvalidAPIUsage', message)
+}
+
+/**
+ * SMS verification (contract §7): Flowroute's API, Twilio Verify's protections.
+ *
+ * Concurrency, all through single atomic conditional updates in the store:
+ * 1. registerAttempt spends one attempt BEFORE the code is compared (pending, unexpired,
+ *    attempts_left > 0 in the filter), so N concurrent guesses spend at most attempts_left
+ *    attempts in total and none is compared without having been paid for.
+ * 2. The code is compared against the post-image of that same update (constant time).
+ * 3. A match then approves with a second conditional update (pending, same id and code_hash,
+ *    unexpired): exactly one of N concurrent right checks flips pending → approved.
+ * 4. Exhaustion is derived (attempts_left = 0), never written: a right check that paid for its
+ *    attempt is still approved even if concurrent wrong checks spent the rest meanwhile.
+ * A resend swaps the code hash but never touches attempts_left.
+ */
+export class VerificationService {
+  private readonly now: () => Date
+
+  constructor (private readonly deps: VerificationDeps) {
+    this.now = deps.now ?? (() => new Date())
+  }
+
+  /** POST /v1/verifications: a new verification, or a resend for an active one with the same auth_id. */
+  async start (authId: string, recipientInput: unknown): Promise<StartedVerification> {
+    const phone = parsePhone(recipientInput)
+    if (phone === undefined) {
+      throw badRequest('invalid_phone_number', 'recipient must be an E.164 number (+15551234567) or the 11-digit form 15551234567.')
+    }
+    const allowed = this.deps.sms.allowedCountries
+    if (allowed.length > 0 && (phone.country === undefined || !allowed.includes(phone.country))) {
+      throw new Problem(403, 'destination_not_allowed', 'SMS to this destination country is not enabled (SMS_ALLOWED_COUNTRIES).')
+    }
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const started = await this.tryCreate(authId, phone.e164)
+      if (started !== undefined) return started
+      const existing = await this.deps.repository.find(authId, this.now())
+      // Ended and purged or replaced between the two calls: creating again is the answer.
+      if (existing === null || effectiveStatusIsEnded(existing, this.now())) continue
+      const resent = await this.tryResend(existing, phone.e164)
+      if (resent !== undefined) return resent
+    }
+    throw new Problem(409, 'auth_id_in_use', 'This auth_id is changing concurrently; retry.')
+  }
+
+  /** Inserts a fresh verification and sends its code; undefined when an active one holds the auth_id. */
+  private async tryCreate (authId: string, recipient: string): Promise<StartedVerification | undefined> {
+    const { otp, sms, repository } = this.deps
+    const now = this.now()
+    const code = generateCode(otp.codeLength)
+    const id = randomUUID()
+    const expiresAt = new Date(now.getTime() + otp.codeExpiration * 1000)
+    const record: VerificationRecord = {
+      id,
+      auth_id: authId,
+      recipient,
+      code_hash: hashCode(otp.pepper, id, code),
+      status: 'pending',
+      attempts_left: otp.retriesAllowed,
+      sends: 1,
+      version: 0,
+      created_at: now,
+      last_sent_at: now,
+      expires_at: expiresAt,
+      purge_at: new Date(expiresAt.getTime() + sms.retention * 1000)
+    }
+    try {
+      await repository.create(record)
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) return undefined
+      throw error
+    }
+    // Committed first, sent second: on any failure the row is removed, so nothing stays pending.
+    await this.deliver(record, code, async () => { await repository.remove(authId, id) })
+    return started(record, sms.maxSends)
+  }
+
+  /**
+   * A resend for an active verification: same recipient, after the cooldown, within maxSends, with
+   * attempts left. undefined when the record changed under us (the caller looks again).
+   */
+  private async tryResend (existing: VerificationRecord, recipient: string): Promise<StartedVerification | undefined> {
+    const { otp, sms, repository } = this.deps
+    const now = this.now()
+    if (existing.recipient !== recipient) {
+      throw conflict('auth_id_in_use', 'This auth_id belongs to a verification for another recipient.')
+    }
+    const untilExpiry = (existing.expires_at.getTime() - now.getTime()) / 1000
+    if (existing.attempts_left <= 0) {
+      throw tooManyRequests('max_attempts_reached', 'Every attempt for this verification is spent; a new one can start when it expires.', untilExpiry)
+    }
+    if (existing.sends >= sms.maxSends) {
+      throw tooManyRequests('too_many_sends', `At most ${sms.maxSends} SMS per verification; a new one can start when it expires.`, untilExpiry)
+    }
+    const cooldownLeft = existing.last_sent_at.getTime() + sms.resendCooldown * 1000 - now.getTime()
+    if (cooldownLeft > 0) {
+      throw tooManyRequests('resend_too_soon', `Wait ${Math.ceil(cooldownLeft / 1000)} s before requesting another code.`, cooldownLeft / 1000)
+    }
+    const code = generateCode(otp.codeLength)
+    const expiresAt = new Date(now.getTime() + otp.codeExpiration * 1000)
+    const updated = await repository.resend(existing.auth_id, {
+      id: existing.id,
+      recipient,
+      codeHash: hashCode(otp.pepper, existing.id, code),
+      now,
+      expiresAt,
+      purgeAt: new Date(expiresAt.getTime() + sms.retention * 1000),
+      sentBefore: new Date(now.getTime() - sms.resendCooldown * 1000),
+      maxSends: sms.maxSends
+    })
+    if (updated === null) return undefined
+    const previous: CodeState = {
+      code_hash: existing.code_hash,
+      last_sent_at: existing.last_sent_at,
+      expires_at: existing.expires_at,
+      purge_at: existing.purge_at,
+      sends: existing.sends
+    }
+    // A failed resend restores the previous code: the SMS the user already has keeps working,
+    // attempts stay spent, and the failed send costs neither a send nor the cooldown.
+    await this.deliver(updated, code, async () => {
+      await repository.restoreCode(updated.auth_id, updated.id, updated.version, previous)
+    })
+    return started(updated, sms.maxSends)
+  }
+
+  /** Spends the recipient's hourly budget and sends; undoes the store change when either fails. */
+  private async deliver (record: VerificationRecord, code: string, undo: () => Promise<void>): Promise<void> {
+    const { sms, sender, repository } = this.deps
+    const now = this.now().getTime()
+    const windowStart = Math.floor(now / HOUR_MS) * HOUR_MS
+    try {
+      const count = await repository.countRecipientSend(record.recipient, new Date(windowStart), new Date(windowStart + HOUR_MS))
+      if (count > sms.recipientHourlyLimit) {
+        throw tooManyRequests('recipient_limit_reached', 'Too many codes were sent to this number in the last hour; try later.', (windowStart + HOUR_MS - now) / 1000)
+      }
+      await sender.send({ to: record.recipient, body: renderAuthMessage(sms.authMessage, code, sms.orgName), authId: record.auth_id })
+    } catch (error) {
+      await undo()
+      if (error instanceof SmsDeliveryError) {
+        this.deps.onDeliveryFailure?.(error.reason)
+        throw new Problem(502, 'sms_delivery_failed', 'The SMS provider did not accept the message; no verification was left pending. Try again.')
+      }
+      throw error
+    }
+  }
+
+  /** POST /v1/verifications/check and Flowroute's GET form. */
+  async check (authId: unknown, code: unknown): Promise<ApprovedVerification> {
+    const { otp, repository } = this.deps
+    if (typeof authId !== 'string' || authId.length < 1 || authId.length > 120) {
+      throw invalidApiUsage('auth_id must be a string of 1 to 120 characters.')
+    }
+    if (!isWellFormedCode(code, otp.codeLength)) {
+      throw invalidApiUsage(`code must be a string of exactly ${otp.codeLength} ASCII digits.`)
+    }
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const now = this.now()
+      const record = await repository.registerAttempt(authId, now)
+      if (record === null) {
+        const current = await repository.find(authId, now)
+        // Replaced by a new verification between the two calls: try to pay for an attempt again.
+        if (current !== null && effectiveStatus(current, now) === 'pending') continue
+        throw this.notCheckable(current, now)
+      }
+      const codeHash = hashCode(otp.pepper, record.id, code)
+      if (!hashesMatch(record.code_hash, codeHash)) {
+        const exhausted = record.attempts_left <= 0
+        throw checkProblem('invalid_auth_code', 'InvalidAuthCode', exhausted
+          ? 'Incorrect code. No attempts are left: this verification has ended.'
+          : `Incorrect code. ${record.attempts_left} attempt${record.attempts_left === 1 ? '' : 's'} left.`,
+        { status: exhausted ? 'max_attempts_reached' : 'pending', attempts_left: record.attempts_left })
+      }
+      const approved = await repository.approve(authId, record.id, record.code_hash, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
+      if (!approved) throw this.notCheckable(await repository.find(authId, now), now)
+      const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
+      return {
+        authenticated: true,
+        auth_id: authId,
+        status: 'approved',
+        message: APPROVED_MESSAGE,
+        ...(token === undefined ? {} : { token })
+      }
+    }
+    throw checkProblem('invalid_auth_code', 'InvalidAuthCode', 'The verification changed while it was checked; try again.')
+  }
+
+  /** Why no attempt could be spent (or the approval lost): unknown, expired, spent or ended. */
+  private notCheckable (record: VerificationRecord | null, now: Date): Problem {
+    if (record === null) {
+      return checkProblem('unknown_auth_id', 'UnknownAuthId', 'No verification exists for this auth_id.')
+    }
+    const status = effectiveStatus(record, now)
+    const attemptsLeft = Math.max(0, record.attempts_left)
+    switch (status) {
+      case 'expired':
+        return checkProblem('expired_auth_code', 'ExpiredAuthCode', 'The code has expired; request a new one.', { status, attempts_left: attemptsLeft })
+      case 'max_attempts_reached':
+        return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'No attempts are left: this verification has ended.', { status, attempts_left: 0 })
+      case 'approved':
+        return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'This code was already used: the verification is approved.', { status, attempts_left: attemptsLeft })
+      case 'canceled':
+        return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'This verification was canceled.', { status, attempts_left: attemptsLeft })
+      default:
+        // Pending again: the code was replaced by a resend while this check ran.
+        return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'The code was replaced by a newer one; use the latest SMS.', { status, attempts_left: attemptsLeft })
+    }
+  }
+
+  /** GET /v1/verifications/{auth_id}; undefined when there is none (or it was purged). */
+  async status (authId: string): Promise<VerificationView | undefined> {
+    const now = this.now()
+    const record = await this.deps.repository.find(authId, now)
+    if (record === null) return undefined
+    return {
+      auth_id: record.auth_id,
+      status: effectiveStatus(record, now),
+      recipient: maskPhone(record.recipient),
+      created_at: record.created_at.toISOString(),
+      expires_at: record.expires_at.toISOString(),
+      attempts_left: Math.max(0, record.attempts_left),
+      sends_left: Math.max(0, this.deps.sms.maxSends - record.sends),
+      ...(record.ended_at === undefined ? {} : { ended_at: record.ended_at.toISOString() })
+    }
+  }
+
+  /** DELETE /v1/verifications/{auth_id}: a usable verification becomes canceled; an ended one stays as it is. */
+  async cancel (authId: string): Promise<boolean> {
+    const now = this.now()
+    const canceled = await this.deps.repository.cancel(authId, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
+    if (canceled) return true
+    return (await this.deps.repository.find(authId, now)) !== null
+  }
+}
+
+/** Approved, canceled or past its expiry: the auth_id may start a new verification. */
+function effectiveStatusIsEnded (record: VerificationRecord, now: Date): boolean {
+  return record.status !== 'pending' || record.expires_at <= now
+}
+
+function started (record: VerificationRecord, maxSends: number): StartedVerification {
+  return {
+    auth_id: record.auth_id,
+    status: 'pending',
+    recipient: maskPhone(record.recipient),
+    expires_at: record.expires_at.toISOString(),
+    attempts_left: record.attempts_left,
+    sends_left: Math.max(0, maxSends - record.sends)
+  }
+}

@@ -1,0 +1,44 @@
+import { basicAuth, postToProvider } from './http.js'
+import { SmsDeliveryError } from './types.js'
+import type { SmsMessage, SmsSender } from './types.js'
+
+export interface FlowrouteOptions {
+  accessKey: string
+  secretKey: string
+  /** The Flowroute number the SMS comes from (11-digit NANP, "+" optional). */
+  number: string
+  baseUrl: string
+  timeoutMs?: number
+}
+
+const JSON_API = 'application/vnd.api+json'
+
+/**
+ * Flowroute Messaging API v2.1: POST {base}/v2.1/messages with HTTP Basic (access key : secret
+ * key), a JSON:API body `{to, from, body}` with numbers as digits without "+", answered by
+ * 202 `{"data": {"type": "message", "id": "mdr2-..."}}`.
+ */
+export function createFlowrouteSender (options: FlowrouteOptions): SmsSender {
+  return {
+    provider: 'flowroute',
+    async send (message: SmsMessage) {
+      const answer = await postToProvider('flowroute', {
+        url: `${options.baseUrl}/v2.1/messages`,
+        headers: {
+          authorization: basicAuth(options.accessKey, options.secretKey),
+          'content-type': JSON_API,
+          accept: JSON_API
+        },
+        body: JSON.stringify({ to: digits(message.to), from: digits(options.number), body: message.body }),
+        accepted: (status) => status === 202 || status === 200 || status === 201,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+      })
+      const id = (answer.json as { data?: { id?: unknown } } | undefined)?.data?.id
+      if (typeof id !== 'string') throw new SmsDeliveryError('flowroute accepted the request without a message id')
+    }
+  }
+}
+
+function digits (number: string): string {
+  return number.replace(/^\+/, '')
+}

@@ -1,0 +1,24 @@
+import type { SmsProviderName } from '../../lib/config.js'
+
+/** One SMS: the E.164 recipient, the rendered text (holds the code) and the verification it belongs to. */
+export interface SmsMessage {
+  to: string
+  body: string
+  authId: string
+}
+
+export interface SmsSender {
+  readonly provider: SmsProviderName
+  /** Resolves once the provider accepted the message; throws SmsDeliveryError otherwise. */
+  send (message: SmsMessage): Promise<void>
+}
+
+/** The provider refused, failed or did not answer in time. `reason` is log-safe: never the message text. */
+export class SmsDeliveryError extends Error {
+  readonly reason: string
+  constructor (reason: string) {
+    super(`SMS delivery failed: ${reason}`)
+    this.name = 'SmsDeliveryError'
+    this.reason = reason
+  }
+}

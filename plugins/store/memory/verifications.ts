@@ -1,0 +1,115 @@
+import type { VerificationRecord, VerificationRepository } from '../types.js'
+import { DuplicateKeyError, storeKey } from '../types.js'
+
+export type MemoryVerificationRepository = VerificationRepository & {
+  /** Drops records past purge_at and counters past their window (the TTL index's job in MongoDB). */
+  sweep (now: number): void
+}
+
+/**
+ * Verifications in a Map. JavaScript runs each method body without interleaving between its
+ * read and its write (no await in between), which gives the same atomicity as MongoDB's
+ * single conditional findOneAndUpdate: the condition is checked and the update applied at once.
+ */
+export function createMemoryVerifications (): MemoryVerificationRepository {
+  const records = new Map<string, VerificationRecord>()
+  const sends = new Map<string, { count: number, expiresAt: number }>()
+
+  const live = (authId: string, now: Date): VerificationRecord | undefined => {
+    const record = records.get(storeKey(authId))
+    return record !== undefined && record.purge_at > now ? record : undefined
+  }
+  const usable = (record: VerificationRecord | undefined, now: Date): record is VerificationRecord =>
+    record !== undefined && record.status === 'pending' && record.expires_at > now
+
+  return {
+    sweep (now) {
+      for (const [authId, record] of records) {
+        if (record.purge_at.getTime() <= now) records.delete(authId)
+      }
+      for (const [key, counter] of sends) {
+        if (counter.expiresAt <= now) sends.delete(key)
+      }
+    },
+
+    async create (record) {
+      const existing = records.get(storeKey(record.auth_id))
+      if (usable(existing, record.created_at)) throw new DuplicateKeyError('auth_id is active')
+      records.set(record.auth_id, structuredClone(record))
+    },
+
+    async find (authId, now) {
+      const record = live(authId, now)
+      return record === undefined ? null : structuredClone(record)
+    },
+
+    async resend (authId, input) {
+      const record = records.get(storeKey(authId))
+      if (!usable(record, input.now) || record.id !== input.id || record.attempts_left <= 0 || record.recipient !== input.recipient ||
+        record.last_sent_at > input.sentBefore || record.sends >= input.maxSends) return null
+      record.code_hash = input.codeHash
+      record.last_sent_at = input.now
+      record.expires_at = input.expiresAt
+      record.purge_at = input.purgeAt
+      record.sends += 1
+      record.version += 1
+      return structuredClone(record)
+    },
+
+    async restoreCode (authId, id, version, previous) {
+      const record = records.get(storeKey(authId))
+      if (record === undefined || record.id !== id || record.version !== version || record.status !== 'pending') return false
+      record.code_hash = previous.code_hash
+      record.last_sent_at = new Date(previous.last_sent_at)
+      record.expires_at = new Date(previous.expires_at)
+      record.purge_at = new Date(previous.purge_at)
+      record.sends = previous.sends
+      record.version += 1
+      return true
+    },
+
+    async remove (authId, id) {
+      const record = records.get(storeKey(authId))
+      if (record === undefined || record.id !== storeKey(id)) return false
+      records.delete(authId)
+      return true
+    },
+
+    async registerAttempt (authId, now) {
+      const record = records.get(storeKey(authId))
+      if (!usable(record, now) || record.attempts_left <= 0) return null
+      record.attempts_left -= 1
+      return structuredClone(record)
+    },
+
+    async approve (authId, id, codeHash, now, purgeAt) {
+      const record = records.get(storeKey(authId))
+      if (!usable(record, now) || record.id !== id || record.code_hash !== codeHash) return false
+      record.status = 'approved'
+      record.ended_at = now
+      record.purge_at = purgeAt
+      record.attempts_left += 1
+      return true
+    },
+
+    async cancel (authId, now, purgeAt) {
+      const record = records.get(storeKey(authId))
+      if (!usable(record, now) || record.attempts_left <= 0) return false
+      record.status = 'canceled'
+      record.ended_at = now
+      record.purge_at = purgeAt
+      return true
+    },
+
+    async countRecipientSend (recipient, windowStart, windowEnd) {
+      const key = `${storeKey(recipient)}|${windowStart.toISOString()}`
+      const counter = sends.get(key)
+      if (counter === undefined || counter.expiresAt <= windowStart.getTime()) {
+        sends.set(key, { count: 1, expiresAt: windowEnd.getTime() })
+        return 1
+      }
+      counter.count += 1
+      return counter.count
+    }
+  }
+}

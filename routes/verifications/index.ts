@@ -1,0 +1,153 @@
+import { Type } from '@sinclair/typebox'
+import type { TSchema } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyError, FastifySchemaValidationError } from 'fastify'
+import { badRequest, notFound } from '../../lib/problem.js'
+import { invalidApiUsage, VerificationService } from '../../lib/verification.js'
+import { apiKeySecurity, problemResponses } from '../../schemas/common.js'
+import {
+  CheckVerificationRequestSchema,
+  StartVerificationRequestSchema,
+  VerificationApprovedSchema,
+  VerificationProblemSchema,
+  VerificationSchema,
+  VerificationStartedSchema
+} from '../../schemas/verifications.js'
+
+const checkProblems = {
+  400: {
+    description: 'Wrong, expired or unknown code or auth_id, malformed input: Flowroute reason, message, attempts_left, verification_status (problem+json)',
+    content: { 'application/problem+json': { schema: Type.Ref(VerificationProblemSchema) } }
+  } as unknown as TSchema
+}
+
+// Same value as schemas/common.ts keyOrBearerSecurity, whose inferred union type the route typing refuses.
+const keyOrBearer: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]
+
+const AuthIdParams = Type.Object({
+  auth_id: Type.String({ minLength: 1, maxLength: 120, description: 'The verification\'s auth_id' })
+})
+
+/** The failing field of a schema violation, for a message that never echoes the submitted value. */
+function fieldOf (error: FastifyError & { validation?: FastifySchemaValidationError[] }): string {
+  const first = error.validation?.[0]
+  const path = first?.instancePath.replace(/^\//, '').split('/')[0] ?? ''
+  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty
+  return path !== '' ? path : typeof missing === 'string' ? missing : ''
+}
+
+const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { config } = fastify
+  const service = new VerificationService({
+    repository: fastify.store.verifications,
+    sender: fastify.sms,
+    otp: config.otp,
+    sms: config.sms,
+    issueToken: async (phone, authId) => {
+      const { token } = await fastify.tokens.issue({ sub: `phone:${phone}`, amr: ['sms'], extra: { phn: phone, auth_id: authId } })
+      return token
+    },
+    onDeliveryFailure: (reason) => { fastify.log.warn({ provider: fastify.sms.provider, reason }, 'SMS delivery failed') }
+  })
+  const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs }
+  const badCheckInput = (error: FastifyError): never => {
+    const field = fieldOf(error)
+    throw invalidApiUsage(field === 'code'
+      ? `code must be a string of exactly ${config.otp.codeLength} ASCII digits.`
+      : field === 'auth_id'
+        ? 'auth_id must be a string of 1 to 120 characters.'
+        : `Send exactly auth_id and code${field === '' ? '' : ` ("${field.slice(0, 32)}" is not accepted)`}.`)
+  }
+
+  fastify.post('/v1/verifications', {
+    schema: {
+      tags: ['verification'],
+      summary: 'Send a verification code by SMS (or resend it)',
+      description: 'Creates a verification and sends AUTH_MESSAGE with a fresh code to `recipient`. The same `auth_id` while ' +
+        'pending is a resend: a new code, after SMS_RESEND_COOLDOWN, at most SMS_MAX_SENDS in all, attempts NOT reset. ' +
+        'Once a verification has ended (approved, canceled, expired), its auth_id can start a new one.',
+      security: keyOrBearer,
+      body: Type.Ref(StartVerificationRequestSchema),
+      response: { 201: Type.Ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
+    },
+    attachValidation: true
+  }, async (request, reply) => {
+    const failed = request.validationError
+    if (failed !== undefined && failed !== null) {
+      if (fieldOf(failed as FastifyError) === 'recipient') {
+        throw badRequest('invalid_phone_number', 'recipient must be an E.164 number (+15551234567) or the 11-digit form 15551234567.')
+      }
+      throw failed
+    }
+    const started = await service.start(request.body.auth_id, request.body.recipient)
+    return reply.code(201).send(started)
+  })
+
+  fastify.post('/v1/verifications/check', {
+    schema: {
+      tags: ['verification'],
+      summary: 'Check a code',
+      description: 'Each check spends one of RETRIES_ALLOWED attempts atomically; a code is single-use. ' +
+        'On success the answer carries a verified-phone token unless VERIFIED_TOKEN=false.',
+      security: keyOrBearer,
+      body: Type.Ref(CheckVerificationRequestSchema),
+      response: { 200: Type.Ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
+    },
+    attachValidation: true,
+    config: { rateLimit: checkRateLimit }
+  }, async (request) => {
+    if (request.validationError !== undefined && request.validationError !== null) badCheckInput(request.validationError as FastifyError)
+    return await service.check(request.body.auth_id, request.body.code)
+  })
+
+  fastify.get('/v1/verifications', {
+    schema: {
+      tags: ['verification'],
+      summary: 'Check a code (Flowroute form)',
+      description: 'Flowroute\'s `GET ?auth_id=&code=`, equivalent to POST /v1/verifications/check. Prefer the POST: ' +
+        'query strings end up in proxy logs.',
+      security: keyOrBearer,
+      querystring: Type.Object({
+        auth_id: Type.String({ minLength: 1, maxLength: 120 }),
+        code: Type.String({ pattern: '^[0-9]{4,10}$', description: 'Exactly CODE_LENGTH ASCII digits' })
+      }, { additionalProperties: false }),
+      response: { 200: Type.Ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
+    },
+    attachValidation: true,
+    config: { rateLimit: checkRateLimit }
+  }, async (request) => {
+    if (request.validationError !== undefined && request.validationError !== null) badCheckInput(request.validationError as FastifyError)
+    return await service.check(request.query.auth_id, request.query.code)
+  })
+
+  fastify.get('/v1/verifications/:auth_id', {
+    schema: {
+      tags: ['verification'],
+      summary: 'The status of a verification',
+      description: 'pending, approved, expired, max_attempts_reached or canceled; kept VERIFICATION_RETENTION seconds after it ends.',
+      security: apiKeySecurity,
+      params: AuthIdParams,
+      response: { 200: Type.Ref(VerificationSchema), ...problemResponses(400, 401, 404, 429, 503) }
+    }
+  }, async (request) => {
+    const view = await service.status(request.params.auth_id)
+    if (view === undefined) throw notFound('unknown_auth_id', 'No verification exists for this auth_id.')
+    return view
+  })
+
+  fastify.delete('/v1/verifications/:auth_id', {
+    schema: {
+      tags: ['verification'],
+      summary: 'Cancel a verification',
+      description: 'A pending verification becomes canceled and its code stops working; one that already ended is left as it is.',
+      security: apiKeySecurity,
+      params: AuthIdParams,
+      response: { 204: Type.Null({ description: 'Canceled (or already ended)' }), ...problemResponses(400, 401, 404, 429, 503) }
+    }
+  }, async (request, reply) => {
+    if (!(await service.cancel(request.params.auth_id))) throw notFound('unknown_auth_id', 'No verification exists for this auth_id.')
+    return reply.code(204).send(null)
+  })
+}
+
+export default verificationRoutes
