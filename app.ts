@@ -12,6 +12,7 @@ import schemasPlugin from './plugins/schemas.js'
 import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
 import jwtPlugin from './plugins/jwt.js'
+import accountsPlugin from './plugins/accounts.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -102,6 +103,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
+  await fastify.register(accountsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

@@ -1,9 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import healthRoutes from './health/index.js'
 import mobileRoutes from './mobile/index.js'
+import jwksRoutes from './jwks/index.js'
+import userRoutes from './users/index.js'
+import authRoutes from './auth/index.js'
+import tokenRoutes from './tokens/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(healthRoutes)
   await fastify.register(mobileRoutes)
+  await fastify.register(jwksRoutes)
+  await fastify.register(userRoutes)
+  await fastify.register(authRoutes)
+  await fastify.register(tokenRoutes)
 }

@@ -1,4 +1,5 @@
 import { HealthSchema, ProblemSchema } from './common.js'
+import { CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 
 /** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
@@ -7,5 +8,12 @@ export const sharedSchemas = [
   HealthSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
-  MeResponseSchema
+  MeResponseSchema,
+  CredentialsSchema,
+  UserSchema,
+  TokenRequestSchema,
+  RevocationResponseSchema,
+  IntrospectionSchema,
+  JwkSchema,
+  JwksSchema
 ]

@@ -1,5 +1,9 @@
 import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
 import { DuplicateKeyError, storeKey } from './types.js'
+import { createMemoryUsers } from './memory/users.js'
+import { createMemoryRevocations } from './memory/revocations.js'
+import { createMemoryReplayCache } from './memory/dpop-proofs.js'
+import { createMemoryLoginAttempts } from './memory/login-attempts.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -9,12 +13,16 @@ const SWEEP_INTERVAL_MS = 60_000
  */
 export function createMemoryStore (now: () => number = Date.now): Store {
   const accessTokens = new Map<string, AccessTokenRecord>()
+  const revocations = createMemoryRevocations(now)
+  const dpopProofs = createMemoryReplayCache(now)
+  const loginAttempts = createMemoryLoginAttempts(now)
 
   const sweep = (): void => {
     const time = now()
     for (const [jti, record] of accessTokens) {
       if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
     }
+    for (const repository of [revocations, dpopProofs, loginAttempts]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -37,6 +45,10 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    accessTokens: accessTokenRepository
+    accessTokens: accessTokenRepository,
+    users: createMemoryUsers(),
+    revocations,
+    dpopProofs,
+    loginAttempts
   }
 }

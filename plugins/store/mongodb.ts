@@ -2,6 +2,10 @@ import { MongoError, MongoServerError } from 'mongodb'
 import type { Collection, Db, MongoClient } from 'mongodb'
 import type { AccessTokenRecord, Store } from './types.js'
 import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
+import { createMongoUsers } from './mongodb/users.js'
+import { createMongoRevocations } from './mongodb/revocations.js'
+import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
+import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -28,6 +32,10 @@ export async function guard<T> (operation: () => Promise<T>): Promise<T> {
 
 export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
+  const users = createMongoUsers(db)
+  const revocations = createMongoRevocations(db)
+  const dpopProofs = createMongoReplayCache(db)
+  const loginAttempts = createMongoLoginAttempts(db)
 
   return {
     kind: 'mongodb',
@@ -37,6 +45,7 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
           { key: { jti: 1 }, name: 'jti_unique', unique: true },
           { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
         ])
+        for (const repository of [users, revocations, dpopProofs, loginAttempts]) await repository.ensureIndexes()
       })
     },
     async ping () {
@@ -56,7 +65,11 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
         ))
         return record === null ? null : withoutUndefined(record)
       }
-    }
+    },
+    users,
+    revocations,
+    dpopProofs,
+    loginAttempts
   }
 }
 
