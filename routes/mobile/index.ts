@@ -45,7 +45,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       headers: Type.Object({
         'x-instance-id': Type.Optional(Type.String({ description: 'Required when the token is bound to an instance_id' }))
       }),
-      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429) }
+      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429, 503) }
     }
   }, async (request) => {
     const principal = request.principal
