@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { CryptoKey, JWK } from 'jose'
@@ -7,9 +7,13 @@ import { accessTokenHash } from '../lib/dpop.js'
 import { generatePrivateJwk } from '../lib/keys.js'
 import type { JwtAlgorithm } from '../lib/config.js'
 
-/** Writes a JWKS to a fresh temp directory of the test and returns its path. */
+/** Writes a JWKS into the test's fixture directory (kept across calls, removed after the test) and returns its path. */
 export function writeKeysFile (t: Test, keys: unknown[], name = 'jwks.json'): string {
-  const file = join(t.testdir(), name)
+  // t.testdir() would wipe the directory on every call; files of earlier calls must survive.
+  const dir = t.testdirName
+  mkdirSync(dir, { recursive: true })
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, name)
   writeFileSync(file, JSON.stringify({ keys }))
   return file
 }

@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import { DuplicateKeyError } from '../../plugins/store/types.js'
 import type { Store } from '../../plugins/store/types.js'
+import { lifecycleContract } from './lifecycle.contract.js'
 
 export type MakeStore = () => Promise<Store>
 
@@ -43,4 +44,6 @@ export async function storeContract (t: Test, makeStore: MakeStore): Promise<voi
     const hostile = { $ne: null } as unknown as string
     await t.rejects(store.accessTokens.find(hostile))
   })
+
+  await lifecycleContract(t, makeStore)
 }
