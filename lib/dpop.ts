@@ -8,7 +8,6 @@ export const DPOP_ALGORITHMS = ['ES256', 'EdDSA'] as const
 /** How far a proof's iat may be from now, either way. */
 export const DPOP_MAX_SKEW_SECONDS = 60
 const MAX_PROOF_LENGTH = 4096
-const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
 
 export class DpopProofError extends Error {
   constructor (message: string) {
@@ -34,10 +33,6 @@ export interface VerifiedProof {
   replayKey: string
   /** Until when a replay must be refused: after that the iat check refuses it anyway. */
   replayUntil: Date
-}
-
-export function isJwkThumbprint (value: string): boolean {
-  return JWK_THUMBPRINT.test(value)
 }
 
 /** base64url(SHA-256(access token)): the proof's ath claim (RFC 9449 §4.2). */
