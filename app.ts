@@ -14,6 +14,7 @@ import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
 import jwtPlugin from './plugins/jwt.js'
 import appVerifyPlugin from './plugins/appverify.js'
+import accountsPlugin from './plugins/accounts.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
@@ -117,6 +118,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(jwtPlugin)
   await fastify.register(appVerifyPlugin)
   await fastify.register(smsPlugin)
+  await fastify.register(accountsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

@@ -18,7 +18,15 @@ try {
   process.exit(1)
 }
 
-const app = await build({ config })
+let app: Awaited<ReturnType<typeof build>>
+try {
+  app = await build({ config })
+} catch (error) {
+  // A key file that cannot be used is a configuration problem too: a clear message, no stack.
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`tokenmint refuses to start.\n${error.message}\n`)
+  process.exit(1)
+}
 
 closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ reason: err.message }, 'closing after an unexpected error')

@@ -9,6 +9,8 @@ export interface AccessClaims {
   instance_id?: string
   cnf?: { jkt: string }
   amr?: string[]
+  /** Login tokens: the user's id at issue time (a re-created user gets a new one). */
+  uid?: string
   [claim: string]: unknown
 }
 
@@ -92,5 +94,20 @@ export function claimsDefect (claims: Record<string, unknown>, maxLifetimeSecond
   if ((iat as number) > nowSeconds + leewaySeconds) return 'The token was issued in the future.'
   if (instanceId !== undefined && (typeof instanceId !== 'string' || instanceId.length === 0)) return 'The instance_id claim is malformed.'
   if (amr !== undefined && (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string'))) return 'The amr claim is malformed.'
+  const { cnf, uid } = claims
+  if (cnf !== undefined && (cnf === null || typeof cnf !== 'object' || typeof (cnf as { jkt?: unknown }).jkt !== 'string')) return 'The cnf claim is malformed.'
+  if (usernameOfSubject(sub) !== undefined && (typeof uid !== 'string' || uid.length === 0)) return 'A user token needs its uid claim.'
   return undefined
+}
+
+const USER_SUBJECT_PREFIX = 'user:'
+
+/** The sub claim of a token issued at login. */
+export function userSubject (username: string): string {
+  return `${USER_SUBJECT_PREFIX}${username}`
+}
+
+/** The username behind a login token's sub, or undefined for other subjects. */
+export function usernameOfSubject (sub: string): string | undefined {
+  return sub.startsWith(USER_SUBJECT_PREFIX) ? sub.slice(USER_SUBJECT_PREFIX.length) : undefined
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { isIP } from 'node:net'
+import { generatePrivateJwk } from './keys.js'
 
 export type Env = Record<string, string | undefined>
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
@@ -22,6 +23,8 @@ export interface Config {
     /** HS256 secret, base64-decoded. */
     secret: Buffer
     keysFile: string | undefined
+    /** Development only: a generated JWKS (JSON) for ES256/EdDSA when no JWT_KEYS_FILE is set. */
+    devJwks: string | undefined
     expireSeconds: number
     issuer: string
     audience: string
@@ -137,6 +140,10 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     ? devSecret('JWT_SECRET', () => randomBytes(32).toString('base64'))
     : (read.string('JWT_SECRET') ?? '')
   const jwtSecret = decodeBase64(jwtSecretText)
+  // Development with an asymmetric algorithm and no key file: one generated key pair, persisted like the other dev secrets.
+  const devJwks = algorithm !== 'HS256' && keysFile === undefined && !production
+    ? devSecret(`JWT_DEV_JWKS_${algorithm.toUpperCase()}`, () => JSON.stringify({ keys: [generatePrivateJwk(algorithm)] }))
+    : undefined
   if (jwtSecretText !== '' && (jwtSecret === undefined || jwtSecret.length < 32)) {
     problems.push('JWT_SECRET: must be base64 of at least 32 bytes')
   }
@@ -162,6 +169,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       algorithm,
       secret: jwtSecret ?? Buffer.alloc(0),
       keysFile,
+      devJwks,
       expireSeconds: read.int('JWT_EXPIRE_SECONDS', 300, 10, 86_400),
       issuer: read.string('JWT_ISSUER') ?? 'tokenmint',
       audience: read.string('JWT_AUDIENCE') ?? 'tokenmint'

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import type { AccessClaims } from '../lib/access-token.js'
 import { apiKeyMatcher } from '../lib/api-keys.js'
+import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
 import { invalidToken, Problem } from '../lib/problem.js'
 
 /** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
@@ -21,7 +22,8 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer +([^\s]+) *$/i
+/** Bearer, or DPoP for key-bound tokens (RFC 9449 §7.1). */
+const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i
 
 function invalidApiKey (detail: string): Problem {
   return new Problem(401, 'invalid_api_key', detail)
@@ -42,13 +44,38 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     return { kind: 'api_key', keyId }
   }
 
+  const checkDpopProof = async (request: FastifyRequest, token: string, jkt: string): Promise<void> => {
+    try {
+      const { replayKey, replayUntil } = await verifyDpopProof({
+        proof: request.headers.dpop,
+        method: request.method,
+        // protocol and host honour X-Forwarded-* only from TRUST_PROXY addresses.
+        url: `${request.protocol}://${request.host}${request.url}`,
+        accessToken: token,
+        jkt,
+        nowSeconds: Math.floor(Date.now() / 1000)
+      })
+      if (!await fastify.store.dpopProofs.use(replayKey, replayUntil)) throw new DpopProofError('This DPoP proof was already used.')
+    } catch (error) {
+      if (error instanceof DpopProofError) throw invalidDpopProof(error.message)
+      throw error
+    }
+  }
+
   const verifyBearer = async (request: FastifyRequest): Promise<Principal> => {
     const header = request.headers.authorization
     if (header === undefined || header === '') throw missingToken('An Authorization: Bearer <token> header is required.')
-    const match = BEARER.exec(header)
-    if (match?.[1] === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
-    const token = match[1]
+    const match = AUTHORIZATION.exec(header)
+    if (match?.[1] === undefined || match[2] === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
+    const dpopScheme = match[1].toLowerCase() === 'dpop'
+    const token = match[2]
     const claims = await fastify.tokens.verify(token)
+    if (claims.cnf !== undefined) {
+      if (!dpopScheme) throw invalidDpopProof('This token is bound to a key: send it as Authorization: DPoP <token> with a DPoP proof.')
+      await checkDpopProof(request, token, claims.cnf.jkt)
+    } else if (dpopScheme) {
+      throw invalidToken('token_invalid', 'This token is not bound to a key: send it as Authorization: Bearer <token>.')
+    }
     if (claims.instance_id !== undefined && request.headers['x-instance-id'] !== claims.instance_id) {
       throw invalidToken('device_mismatch', 'This token is bound to a device: send its instance id in X-Instance-Id.')
     }

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
-import { claimsDefect, headerDefect } from '../lib/access-token.js'
+import { claimsDefect, headerDefect, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import { invalidToken } from '../lib/problem.js'
 
@@ -24,8 +24,13 @@ export interface IssuedToken {
 export interface TokenService {
   /** Signs an access token and records it in the store (so it can be revoked and introspected). */
   issue (input: IssueInput): Promise<IssuedToken>
-  /** Verifies signature, algorithm, kid, typ and claims; throws the contract's 401 problems. */
+  /**
+   * Verifies signature, algorithm, kid, typ and claims, then that the token is not revoked and
+   * its user (for login tokens) still exists; throws the contract's 401 problems.
+   */
   verify (token: string): Promise<AccessClaims>
+  /** Revokes a verified token everywhere the store is shared, until it would have expired. */
+  revoke (claims: AccessClaims): Promise<void>
 }
 
 declare module 'fastify' {
@@ -106,7 +111,20 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
       }
       const claimDefect = claimsDefect(claims, expireSeconds, Math.floor(Date.now() / 1000), LEEWAY_SECONDS)
       if (claimDefect !== undefined) throw invalidToken('token_invalid', claimDefect)
-      return claims as AccessClaims
+      const accessClaims = claims as AccessClaims
+      // Checked last and here, so every protected route and introspection honour them.
+      if (await store.revocations.isRevoked(accessClaims.jti)) throw invalidToken('token_revoked', 'The access token has been revoked.')
+      const username = usernameOfSubject(accessClaims.sub)
+      if (username !== undefined) {
+        const user = await store.users.find(username)
+        if (user === null || user.user_id !== accessClaims.uid) throw invalidToken('token_revoked', 'The user this token was issued to no longer exists.')
+      }
+      return accessClaims
+    },
+
+    async revoke (claims) {
+      // Kept while the verifier could still accept the token: its exp plus the clock leeway.
+      await store.revocations.revoke(claims.jti, new Date((claims.exp + LEEWAY_SECONDS) * 1000))
     }
   }
   fastify.decorate('tokens', tokens)

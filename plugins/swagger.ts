@@ -13,6 +13,8 @@ export const OPENAPI_INFO = {
     '2. Try **POST /gen-jwt** with `{"instance_id": "123445"}` (device-bound) or `{}` (generic).',
     '3. **Authorize** again with the token as `bearerAuth` and try **GET /v1/me**',
     '   (for a device-bound token, fill in the `X-Instance-Id` header).',
+    '4. Or create a user with **POST /v1/users** (apiKey) and log in with **POST /v1/auth/login** (no auth);',
+    '   revoke and introspect tokens under **tokens**.',
     '',
     'Errors are RFC 9457 `application/problem+json` with a stable `code`.'
   ].join('\n')
@@ -55,6 +57,9 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
         { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
         { name: 'appverify', description: 'Telesign App Verify tokens and their transactions' },
         { name: 'verification', description: 'SMS verification (Flowroute-compatible, hardened)' },
+        { name: 'auth', description: 'Users and password login' },
+        { name: 'tokens', description: 'Token lifecycle: revocation (RFC 7009) and introspection (RFC 7662)' },
+        { name: 'keys', description: 'Public verification keys (JWKS)' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {

@@ -4,6 +4,10 @@ import mobileRoutes from './mobile/index.js'
 import appVerifyRoutes from './appverify/index.js'
 import transactionRoutes from './transactions/index.js'
 import verificationRoutes from './verifications/index.js'
+import jwksRoutes from './jwks/index.js'
+import userRoutes from './users/index.js'
+import authRoutes from './auth/index.js'
+import tokenRoutes from './tokens/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
@@ -12,4 +16,8 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(appVerifyRoutes)
   await fastify.register(transactionRoutes)
   await fastify.register(verificationRoutes)
+  await fastify.register(jwksRoutes)
+  await fastify.register(userRoutes)
+  await fastify.register(authRoutes)
+  await fastify.register(tokenRoutes)
 }

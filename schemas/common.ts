@@ -43,4 +43,4 @@ export function problemResponses (...statuses: number[]): Record<number, TSchema
 
 export const apiKeySecurity = [{ apiKey: [] }]
 export const bearerSecurity = [{ bearerAuth: [] }]
-export const keyOrBearerSecurity = [{ apiKey: [] }, { bearerAuth: [] }]
+export const keyOrBearerSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]

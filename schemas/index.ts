@@ -1,4 +1,5 @@
 import { HealthSchema, ProblemSchema } from './common.js'
+import { CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
 import {
@@ -25,5 +26,12 @@ export const sharedSchemas = [
   CheckVerificationRequestSchema,
   VerificationApprovedSchema,
   VerificationSchema,
-  VerificationProblemSchema
+  VerificationProblemSchema,
+  CredentialsSchema,
+  UserSchema,
+  TokenRequestSchema,
+  RevocationResponseSchema,
+  IntrospectionSchema,
+  JwkSchema,
+  JwksSchema
 ]

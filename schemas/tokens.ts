@@ -6,6 +6,11 @@ export const GenJwtRequestSchema = Type.Object({
     minLength: 1,
     maxLength: 256,
     description: 'The app instance (device) the token is bound to; recommended. Send it back in X-Instance-Id.'
+  })),
+  dpop_jkt: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'RFC 7638 SHA-256 thumbprint of the device\'s DPoP public key: the token carries it as cnf.jkt and ' +
+      'is then accepted only as `Authorization: DPoP <token>` with a DPoP proof signed by that key (RFC 9449).'
   }))
 }, {
   $id: 'GenJwtRequest',
@@ -13,7 +18,8 @@ export const GenJwtRequestSchema = Type.Object({
   additionalProperties: false,
   'x-request-examples': {
     device_bound: { summary: 'Device-bound token (recommended)', value: { instance_id: '123445' } },
-    generic: { summary: 'Generic token for this API client', value: {} }
+    generic: { summary: 'Generic token for this API client', value: {} },
+    dpop_bound: { summary: 'Token bound to a device key (DPoP)', value: { instance_id: '123445', dpop_jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } }
   }
 })
 export type GenJwtRequest = Static<typeof GenJwtRequestSchema>

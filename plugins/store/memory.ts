@@ -2,6 +2,10 @@ import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js
 import { DuplicateKeyError, storeKey } from './types.js'
 import { createMemoryTransactions } from './memory/transactions.js'
 import { createMemoryVerifications } from './memory/verifications.js'
+import { createMemoryUsers } from './memory/users.js'
+import { createMemoryRevocations } from './memory/revocations.js'
+import { createMemoryReplayCache } from './memory/dpop-proofs.js'
+import { createMemoryLoginAttempts } from './memory/login-attempts.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -12,6 +16,9 @@ const SWEEP_INTERVAL_MS = 60_000
 export function createMemoryStore (now: () => number = Date.now): Store {
   const accessTokens = new Map<string, AccessTokenRecord>()
   const verifications = createMemoryVerifications()
+  const revocations = createMemoryRevocations(now)
+  const dpopProofs = createMemoryReplayCache(now)
+  const loginAttempts = createMemoryLoginAttempts(now)
 
   const sweep = (): void => {
     const time = now()
@@ -19,6 +26,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
       if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
     }
     verifications.sweep(time)
+    for (const repository of [revocations, dpopProofs, loginAttempts]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -43,6 +51,10 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     },
     accessTokens: accessTokenRepository,
     transactions: createMemoryTransactions(now),
-    verifications
+    verifications,
+    users: createMemoryUsers(),
+    revocations,
+    dpopProofs,
+    loginAttempts
   }
 }

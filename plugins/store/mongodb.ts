@@ -4,6 +4,10 @@ import type { AccessTokenRecord, Store } from './types.js'
 import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
+import { createMongoUsers } from './mongodb/users.js'
+import { createMongoRevocations } from './mongodb/revocations.js'
+import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
+import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -32,6 +36,10 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
   const transactions = createMongoTransactions(db)
   const verifications = createMongoVerifications(db)
+  const users = createMongoUsers(db)
+  const revocations = createMongoRevocations(db)
+  const dpopProofs = createMongoReplayCache(db)
+  const loginAttempts = createMongoLoginAttempts(db)
 
   return {
     kind: 'mongodb',
@@ -42,6 +50,7 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
           { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
         ])
         await transactions.ensureIndexes()
+        for (const repository of [users, revocations, dpopProofs, loginAttempts]) await repository.ensureIndexes()
       })
       await verifications.ensureIndexes()
     },
@@ -64,7 +73,11 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
       }
     },
     transactions: transactions.repository,
-    verifications
+    verifications,
+    users,
+    revocations,
+    dpopProofs,
+    loginAttempts
   }
 }
 

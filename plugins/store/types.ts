@@ -11,6 +11,10 @@ export interface Store {
   readonly accessTokens: AccessTokenRepository
   readonly transactions: TransactionRepository
   readonly verifications: VerificationRepository
+  readonly users: UserRepository
+  readonly revocations: RevocationRepository
+  readonly dpopProofs: ReplayCache
+  readonly loginAttempts: LoginAttemptRepository
 }
 
 /** An access token this service issued: enough to revoke, introspect and audit it. */
@@ -158,4 +162,49 @@ export interface VerificationRepository {
    * including this one; the counter disappears at windowEnd.
    */
   countRecipientSend (recipient: string, windowStart: Date, windowEnd: Date): Promise<number>
+}
+
+/** A login account (contract §4); the password is kept only as a scrypt hash. */
+export interface UserRecord {
+  /** Normalised (NFKC, lower-case); unique. */
+  username: string
+  /** Fresh for every creation: tokens carry it, so a re-created user never revives old tokens. */
+  user_id: string
+  password_hash: string
+  created_at: Date
+}
+
+export interface UserRepository {
+  /** Throws DuplicateKeyError when the username is taken. */
+  create (user: UserRecord): Promise<void>
+  find (username: string): Promise<UserRecord | null>
+  /** True when a user was deleted. */
+  delete (username: string): Promise<boolean>
+}
+
+/** Revoked access tokens by jti, each kept until the token would have expired anyway. */
+export interface RevocationRepository {
+  /** Idempotent: revoking a revoked jti again changes nothing. */
+  revoke (jti: string, expiresAt: Date): Promise<void>
+  isRevoked (jti: string): Promise<boolean>
+}
+
+/** One-time values (DPoP proof jtis): the first use is accepted, a replay before expiry is not. */
+export interface ReplayCache {
+  /** True on first use (or once the earlier entry expired); false for a replay. */
+  use (key: string, expiresAt: Date): Promise<boolean>
+}
+
+export interface AttemptWindow {
+  count: number
+  resets_at: Date
+}
+
+/** Failed-login counters in fixed windows, shared by every instance that shares the store. */
+export interface LoginAttemptRepository {
+  /** Counts one failure; an ended window starts again at 1 and lasts windowMs. */
+  fail (key: string, windowMs: number): Promise<AttemptWindow>
+  /** The running window, or null when there is none. */
+  get (key: string): Promise<AttemptWindow | null>
+  clear (key: string): Promise<void>
 }

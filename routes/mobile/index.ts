@@ -9,7 +9,8 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['mobile'],
       summary: 'Mint a short-lived access token for a mobile app',
       description: 'With `instance_id` the token is bound to that app instance (send it back as `X-Instance-Id`); ' +
-        'with `{}` it is a generic token for this API client.',
+        'with `{}` it is a generic token for this API client. With `dpop_jkt` it is also bound to a device key ' +
+        '(`cnf.jkt`) and must be presented as `Authorization: DPoP <token>` with a `DPoP` proof (RFC 9449).',
       security: apiKeySecurity,
       body: Type.Ref(GenJwtRequestSchema),
       response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
@@ -19,12 +20,13 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (request.body === undefined || request.body === null) request.body = {}
     }
   }, async (request) => {
-    const { instance_id: instanceId } = request.body
+    const { instance_id: instanceId, dpop_jkt: jkt } = request.body
     const principal = request.principal
     const clientId = principal?.kind === 'api_key' ? principal.keyId : 'unknown'
-    const { token, claims } = await fastify.tokens.issue(instanceId === undefined
-      ? { sub: `client:${clientId}` }
-      : { sub: `instance:${instanceId}`, instance_id: instanceId })
+    const { token, claims } = await fastify.tokens.issue({
+      ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
+      ...(jkt === undefined ? {} : { cnf: { jkt } })
+    })
     return {
       token,
       token_type: 'Bearer' as const,
@@ -43,7 +45,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       headers: Type.Object({
         'x-instance-id': Type.Optional(Type.String({ description: 'Required when the token is bound to an instance_id' }))
       }),
-      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429) }
+      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429, 503) }
     }
   }, async (request) => {
     const principal = request.principal

@@ -52,7 +52,7 @@ test('the document declares both security schemes, named components and tryable 
       t.ok(operation.tags?.length, `${method} ${path} has a tag`)
       t.ok(operation.summary, `${method} ${path} has a summary`)
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (Number(status) >= 400) t.match(response.content?.['application/problem+json']?.schema?.$ref, /^#/components/schemas/w*Problem$/, `${method} ${path} ${status} is a Problem`)
+        if (Number(status) >= 400) t.match(response.content?.['application/problem+json']?.schema?.$ref, /^#\/components\/schemas\/\w*Problem$/, `${method} ${path} ${status} is a Problem`)
       }
       if (operation.security !== undefined) t.ok(operation.responses['401'], `${method} ${path} documents its 401`)
     }

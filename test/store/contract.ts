@@ -3,6 +3,7 @@ import { DuplicateKeyError } from '../../plugins/store/types.js'
 import type { Store } from '../../plugins/store/types.js'
 import { transactionsContract } from './transactions.contract.js'
 import { verificationsContract } from './verifications.contract.js'
+import { lifecycleContract } from './lifecycle.contract.js'
 
 export type MakeStore = () => Promise<Store>
 
@@ -48,4 +49,5 @@ export async function storeContract (t: Test, makeStore: MakeStore): Promise<voi
 
   await transactionsContract(t, makeStore)
   await verificationsContract(t, makeStore)
+  await lifecycleContract(t, makeStore)
 }

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto'
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose'
+import type { JWK } from 'jose'
+import { Problem } from './problem.js'
+
+/** Algorithms a DPoP proof may use (RFC 9449 §4.2); asymmetric only. */
+export const DPOP_ALGORITHMS = ['ES256', 'EdDSA'] as const
+/** How far a proof's iat may be from now, either way. */
+export const DPOP_MAX_SKEW_SECONDS = 60
+const MAX_PROOF_LENGTH = 4096
+
+export class DpopProofError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'DpopProofError'
+  }
+}
+
+export interface DpopRequest {
+  /** The DPoP header as received (several headers arrive as an array and are refused). */
+  proof: string | string[] | undefined
+  method: string
+  /** The absolute request URL; query and fragment are ignored. */
+  url: string
+  accessToken: string
+  /** cnf.jkt of the access token. */
+  jkt: string
+  nowSeconds: number
+}
+
+export interface VerifiedProof {
+  /** Scoped by key so two devices never collide in the replay cache. */
+  replayKey: string
+  /** Until when a replay must be refused: after that the iat check refuses it anyway. */
+  replayUntil: Date
+}
+
+/** base64url(SHA-256(access token)): the proof's ath claim (RFC 9449 §4.2). */
+export function accessTokenHash (token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}
+
+/** scheme://host[:port]/path, normalised by WHATWG URL (case, default ports), without query and fragment. */
+function comparableUrl (text: string): string | undefined {
+  try {
+    const url = new URL(text)
+    return `${url.origin}${url.pathname}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Checks a DPoP proof (RFC 9449 §4.3) against the request and the token's key binding. The
+ * proof's own embedded key is the only key used; nothing is ever fetched. The caller enforces
+ * one-time use of the returned replay key.
+ */
+export async function verifyDpopProof (request: DpopRequest): Promise<VerifiedProof> {
+  const { proof } = request
+  if (proof === undefined || proof === '') throw new DpopProofError('A DPoP proof header is required for this token.')
+  if (typeof proof !== 'string') throw new DpopProofError('Send exactly one DPoP header.')
+  if (proof.length > MAX_PROOF_LENGTH) throw new DpopProofError('The DPoP proof is too long.')
+
+  let payload: Record<string, unknown>
+  let jwk: JWK
+  try {
+    const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS] })
+    payload = verified.payload as Record<string, unknown>
+    jwk = verified.protectedHeader.jwk as JWK
+  } catch {
+    throw new DpopProofError('The DPoP proof is not a valid dpop+jwt signed with its embedded public key.')
+  }
+  if (await calculateJwkThumbprint(jwk, 'sha256') !== request.jkt) {
+    throw new DpopProofError('The DPoP proof is signed by another key than the one this token is bound to.')
+  }
+  const { jti, htm, htu, iat, ath } = payload
+  if (typeof jti !== 'string' || jti.length < 8 || jti.length > 256) throw new DpopProofError('The DPoP proof needs a unique jti.')
+  if (htm !== request.method) throw new DpopProofError('The DPoP proof was made for another HTTP method.')
+  const expected = comparableUrl(request.url)
+  if (typeof htu !== 'string' || expected === undefined || comparableUrl(htu) !== expected) {
+    throw new DpopProofError('The DPoP proof was made for another URL.')
+  }
+  if (typeof iat !== 'number' || !Number.isFinite(iat) || Math.abs(iat - request.nowSeconds) > DPOP_MAX_SKEW_SECONDS) {
+    throw new DpopProofError('The DPoP proof is too old or from the future.')
+  }
+  if (ath !== accessTokenHash(request.accessToken)) throw new DpopProofError('The DPoP proof was made for another access token.')
+  return {
+    replayKey: createHash('sha256').update(`${request.jkt}.${jti}`).digest('base64url'),
+    replayUntil: new Date((Math.max(iat, request.nowSeconds) + DPOP_MAX_SKEW_SECONDS + 1) * 1000)
+  }
+}
+
+/** 401 invalid_dpop_proof with the RFC 9449 §7.1 challenge naming the accepted algorithms. */
+export function invalidDpopProof (detail: string): Problem {
+  return new Problem(401, 'invalid_dpop_proof', detail, {
+    headers: { 'www-authenticate': `DPoP error="invalid_dpop_proof", algs="${DPOP_ALGORITHMS.join(' ')}"` }
+  })
+}

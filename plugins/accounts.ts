@@ -1,0 +1,97 @@
+import { createHash, randomUUID } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { userSubject } from '../lib/access-token.js'
+import { dummyPasswordHash, hashPassword, normalizePassword, normalizeUsername, verifyPassword } from '../lib/passwords.js'
+import { badRequest, conflict, notFound, Problem, tooManyRequests } from '../lib/problem.js'
+import { DuplicateKeyError } from './store/types.js'
+import type { AttemptWindow } from './store/types.js'
+import type { IssuedToken } from './jwt.js'
+
+/** Failed logins allowed per window, per username and per client address, before 429. */
+export const LOGIN_THROTTLE = { perUsername: 5, perClient: 20, windowMs: 15 * 60_000 }
+
+export interface AccountService {
+  /** Creates a user; 400 invalid_username / invalid_password, 409 user_exists. */
+  create (username: string, password: string): Promise<{ username: string, created_at: Date }>
+  /** Deletes a user: tokens issued to them stop working at once; 404 user_not_found. */
+  remove (username: string): Promise<void>
+  /** Checks the password and issues a token; 401 invalid_credentials, 429 too_many_attempts. */
+  login (username: string, password: string, client: string): Promise<IssuedToken>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accounts: AccountService
+  }
+}
+
+function invalidCredentials (): Problem {
+  // One body for unknown user, wrong password and malformed input: nothing tells them apart.
+  return new Problem(401, 'invalid_credentials', 'The username or password is wrong.')
+}
+
+/** Counter keys are digests: bounded, and no raw username or address sits in the store. */
+function attemptKey (kind: 'user' | 'client', value: string): string {
+  return `${kind}:${createHash('sha256').update(value).digest('base64url')}`
+}
+
+async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
+  const { store, tokens } = fastify
+
+  const throttled = (windows: Array<[AttemptWindow | null, number]>): number | undefined => {
+    const now = Date.now()
+    const waits = windows
+      .filter(([window, max]) => window !== null && window.count >= max)
+      .map(([window]) => ((window as AttemptWindow).resets_at.getTime() - now) / 1000)
+    return waits.length === 0 ? undefined : Math.max(...waits)
+  }
+
+  const accounts: AccountService = {
+    async create (rawUsername, rawPassword) {
+      const username = normalizeUsername(rawUsername)
+      if (username === undefined) throw badRequest('invalid_username', 'Usernames are 3 to 64 characters of a-z, 0-9, ".", "_" and "-".')
+      const password = normalizePassword(rawPassword)
+      if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
+      const user = { username, user_id: randomUUID(), password_hash: await hashPassword(password), created_at: new Date() }
+      try {
+        await store.users.create(user)
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) throw conflict('user_exists', 'A user with this username already exists.')
+        throw error
+      }
+      return { username, created_at: user.created_at }
+    },
+
+    async remove (rawUsername) {
+      const username = normalizeUsername(rawUsername)
+      if (username === undefined || !await store.users.delete(username)) throw notFound('user_not_found', 'There is no such user.')
+    },
+
+    async login (rawUsername, rawPassword, client) {
+      const username = normalizeUsername(rawUsername)
+      const userKey = attemptKey('user', username ?? rawUsername.normalize('NFKC').toLowerCase())
+      const clientKey = attemptKey('client', client)
+      const [userWindow, clientWindow] = await Promise.all([store.loginAttempts.get(userKey), store.loginAttempts.get(clientKey)])
+      const wait = throttled([[userWindow, LOGIN_THROTTLE.perUsername], [clientWindow, LOGIN_THROTTLE.perClient]])
+      if (wait !== undefined) throw tooManyRequests('too_many_attempts', 'Too many failed logins; try again later.', wait)
+
+      const user = username === undefined ? null : await store.users.find(username)
+      const password = normalizePassword(rawPassword)
+      // Unknown users are checked against a dummy hash so both failures cost one scrypt.
+      const matches = await verifyPassword(password ?? rawPassword, user?.password_hash ?? await dummyPasswordHash())
+      if (user === null || password === undefined || !matches) {
+        await Promise.all([
+          store.loginAttempts.fail(userKey, LOGIN_THROTTLE.windowMs),
+          store.loginAttempts.fail(clientKey, LOGIN_THROTTLE.windowMs)
+        ])
+        throw invalidCredentials()
+      }
+      await store.loginAttempts.clear(userKey)
+      return await tokens.issue({ sub: userSubject(user.username), amr: ['pwd'], extra: { uid: user.user_id } })
+    }
+  }
+  fastify.decorate('accounts', accounts)
+}
+
+export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt'] })

@@ -1,0 +1,33 @@
+import type { AttemptWindow, LoginAttemptRepository } from '../types.js'
+import { storeKey } from '../types.js'
+
+export type MemoryLoginAttempts = LoginAttemptRepository & { sweep (): void }
+
+export function createMemoryLoginAttempts (now: () => number): MemoryLoginAttempts {
+  const windows = new Map<string, AttemptWindow>()
+  const running = (key: string): AttemptWindow | undefined => {
+    const window = windows.get(storeKey(key))
+    return window !== undefined && window.resets_at.getTime() > now() ? window : undefined
+  }
+  return {
+    async fail (key, windowMs) {
+      const current = running(key)
+      const next = current === undefined
+        ? { count: 1, resets_at: new Date(now() + windowMs) }
+        : { count: current.count + 1, resets_at: current.resets_at }
+      windows.set(key, next)
+      return structuredClone(next)
+    },
+    async get (key) {
+      const current = running(key)
+      return current === undefined ? null : structuredClone(current)
+    },
+    async clear (key) {
+      windows.delete(storeKey(key))
+    },
+    sweep () {
+      const time = now()
+      for (const [key, window] of windows) if (window.resets_at.getTime() <= time) windows.delete(key)
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import type { UserRecord, UserRepository } from '../types.js'
+import { DuplicateKeyError, storeKey } from '../types.js'
+
+export function createMemoryUsers (): UserRepository {
+  const users = new Map<string, UserRecord>()
+  return {
+    async create (user) {
+      if (users.has(storeKey(user.username))) throw new DuplicateKeyError('username taken')
+      users.set(user.username, structuredClone(user))
+    },
+    async find (username) {
+      const user = users.get(storeKey(username))
+      return user === undefined ? null : structuredClone(user)
+    },
+    async delete (username) {
+      return users.delete(storeKey(username))
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Db } from 'mongodb'
+import { guard } from '../mongodb.js'
+import type { RevocationRepository } from '../types.js'
+import { DuplicateKeyError, storeKey } from '../types.js'
+
+export type MongoRevocations = RevocationRepository & { ensureIndexes (): Promise<void> }
+
+interface RevocationDocument {
+  jti: string
+  expires_at: Date
+}
+
+export function createMongoRevocations (db: Db): MongoRevocations {
+  const revocations = db.collection<RevocationDocument>('revocations')
+  return {
+    async ensureIndexes () {
+      await revocations.createIndexes([
+        { key: { jti: 1 }, name: 'jti_unique', unique: true },
+        { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
+      ])
+    },
+    async revoke (jti, expiresAt) {
+      try {
+        await guard(() => revocations.updateOne(
+          { jti: storeKey(jti) },
+          { $setOnInsert: { jti, expires_at: expiresAt } },
+          { upsert: true }
+        ))
+      } catch (error) {
+        // Two concurrent revocations of one jti: the other one inserted it, which is the goal.
+        if (!(error instanceof DuplicateKeyError)) throw error
+      }
+    },
+    async isRevoked (jti) {
+      const found = await guard(() => revocations.findOne(
+        { jti: storeKey(jti), expires_at: { $gt: new Date() } },
+        { projection: { _id: 1 } }
+      ))
+      return found !== null
+    }
+  }
+}

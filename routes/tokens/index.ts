@@ -1,0 +1,75 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { AccessClaims } from '../../lib/access-token.js'
+import { usernameOfSubject } from '../../lib/access-token.js'
+import { Problem } from '../../lib/problem.js'
+import { apiKeySecurity, keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
+import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
+import type { Introspection } from '../../schemas/lifecycle.js'
+
+const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** The claims of a token that is valid right now, or undefined for any token that is not (a 401 of tokens.verify). */
+  const activeClaims = async (token: string): Promise<AccessClaims | undefined> => {
+    try {
+      return await fastify.tokens.verify(token)
+    } catch (error) {
+      if (error instanceof Problem && error.statusCode === 401) return undefined
+      throw error
+    }
+  }
+
+  fastify.post('/v1/tokens/revoke', {
+    schema: {
+      tags: ['tokens'],
+      summary: 'Revoke an access token (RFC 7009)',
+      description: 'Always 200 `{}`, whether or not the token was valid. With an API key any token of this service is revoked; ' +
+        'with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). ' +
+        'A revoked token is refused by every route on every instance sharing the store until it expires.',
+      security: keyOrBearerSecurity,
+      body: Type.Ref(TokenRequestSchema),
+      response: { 200: Type.Ref(RevocationResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const claims = await activeClaims(request.body.token)
+    const principal = request.principal
+    if (claims !== undefined && (principal?.kind === 'api_key' || (principal?.kind === 'token' && principal.claims.sub === claims.sub))) {
+      await fastify.tokens.revoke(claims)
+    }
+    reply.header('cache-control', 'no-store')
+    return {}
+  })
+
+  fastify.post('/v1/tokens/introspect', {
+    schema: {
+      tags: ['tokens'],
+      summary: 'Introspect an access token (RFC 7662)',
+      description: '`{"active": false}` for any token that is malformed, expired, revoked, of a deleted user or not ours; ' +
+        'otherwise `active: true` with its claims.',
+      security: apiKeySecurity,
+      body: Type.Ref(TokenRequestSchema),
+      response: { 200: Type.Ref(IntrospectionSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const claims = await activeClaims(request.body.token)
+    if (claims === undefined) return { active: false }
+    const username = usernameOfSubject(claims.sub)
+    const answer: Introspection = {
+      active: true,
+      sub: claims.sub,
+      iss: claims.iss,
+      aud: claims.aud,
+      iat: claims.iat,
+      exp: claims.exp,
+      jti: claims.jti,
+      token_type: claims.cnf === undefined ? 'Bearer' : 'DPoP',
+      ...(claims.instance_id === undefined ? {} : { instance_id: claims.instance_id }),
+      ...(claims.cnf === undefined ? {} : { cnf: { jkt: claims.cnf.jkt } }),
+      ...(claims.amr === undefined ? {} : { amr: claims.amr }),
+      ...(username === undefined ? {} : { username })
+    }
+    return answer
+  })
+}
+
+export default tokenRoutes

@@ -1,0 +1,40 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { apiKeySecurity, problemResponses } from '../../schemas/common.js'
+import { CredentialsSchema, UserSchema } from '../../schemas/lifecycle.js'
+
+const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/v1/users', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Create a user who can log in',
+      description: 'The username is NFKC-normalised and lower-cased (3..64 characters of `a-z 0-9 . _ -`); ' +
+        'the password (8..128 characters, NFKC) is stored only as a scrypt hash.',
+      security: apiKeySecurity,
+      body: Type.Ref(CredentialsSchema),
+      response: { 201: Type.Ref(UserSchema), ...problemResponses(400, 401, 409, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const user = await fastify.accounts.create(request.body.username, request.body.password)
+    reply.code(201)
+    return { username: user.username, created_at: user.created_at.toISOString() }
+  })
+
+  fastify.delete('/v1/users/:username', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Delete a user; tokens already issued to them stop working',
+      security: apiKeySecurity,
+      params: Type.Object({ username: Type.String({ maxLength: 256 }) }),
+      response: {
+        204: { description: 'Deleted', type: 'null' },
+        ...problemResponses(400, 401, 404, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    await fastify.accounts.remove(request.params.username)
+    return reply.code(204).send()
+  })
+}
+
+export default userRoutes

@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+
+// Lengths here only bound the input; the real rules (NFKC, 3..64 [a-z0-9._-], 8..128) live in lib/passwords.ts.
+const username = Type.String({ minLength: 1, maxLength: 256, description: '3..64 characters of [a-z0-9._-] after NFKC and lower-casing', examples: ['alice'] })
+const password = Type.String({ minLength: 1, maxLength: 512, description: '8..128 characters after NFKC; stored only as a scrypt hash', examples: ['correct horse battery staple'] })
+
+export const CredentialsSchema = Type.Object({ username, password }, {
+  $id: 'Credentials',
+  title: 'Credentials',
+  additionalProperties: false,
+  'x-request-examples': {
+    alice: { summary: 'A user', value: { username: 'alice', password: 'correct horse battery staple' } }
+  }
+})
+export type Credentials = Static<typeof CredentialsSchema>
+
+export const UserSchema = Type.Object({
+  username: Type.String({ examples: ['alice'] }),
+  created_at: Type.String({ format: 'date-time' })
+}, { $id: 'User', title: 'User', additionalProperties: false })
+
+export const TokenRequestSchema = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 8192, description: 'The access token (compact JWT)' }),
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'RFC 7009/7662 hint; only access tokens exist here, so it is ignored' }))
+}, { $id: 'TokenRequest', title: 'TokenRequest', additionalProperties: false })
+export type TokenRequest = Static<typeof TokenRequestSchema>
+
+export const RevocationResponseSchema = Type.Object({}, {
+  $id: 'RevocationResponse',
+  title: 'RevocationResponse',
+  additionalProperties: false,
+  description: 'Always empty (RFC 7009): the answer does not say whether the token was valid'
+})
+
+export const IntrospectionSchema = Type.Object({
+  active: Type.Boolean(),
+  sub: Type.Optional(Type.String()),
+  iss: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.String()),
+  iat: Type.Optional(Type.Integer()),
+  exp: Type.Optional(Type.Integer()),
+  jti: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP for key-bound tokens (RFC 9449 §6.2)' })),
+  instance_id: Type.Optional(Type.String()),
+  cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { additionalProperties: false })),
+  amr: Type.Optional(Type.Array(Type.String())),
+  username: Type.Optional(Type.String({ description: 'For login tokens' }))
+}, { $id: 'Introspection', title: 'Introspection', additionalProperties: false })
+export type Introspection = Static<typeof IntrospectionSchema>
+
+export const JwkSchema = Type.Object({
+  kty: Type.Union([Type.Literal('EC'), Type.Literal('OKP')]),
+  crv: Type.Union([Type.Literal('P-256'), Type.Literal('Ed25519')]),
+  x: Type.String(),
+  y: Type.Optional(Type.String()),
+  kid: Type.String(),
+  alg: Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA')]),
+  use: Type.Literal('sig')
+}, { $id: 'Jwk', title: 'Jwk', additionalProperties: false, description: 'A public verification key (never private or symmetric members)' })
+
+export const JwksSchema = Type.Object({
+  keys: Type.Array(Type.Ref(JwkSchema))
+}, { $id: 'Jwks', title: 'Jwks', additionalProperties: false })

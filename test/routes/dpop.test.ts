@@ -1,0 +1,128 @@
+import { test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
+import { deviceKey, dpopProof } from '../lifecycle-helper.js'
+import type { DeviceKey } from '../lifecycle-helper.js'
+
+const ME = 'http://localhost/v1/me'
+
+async function boundToken (t: Test, app: FastifyInstance, key: DeviceKey, extra: Record<string, unknown> = {}): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { dpop_jkt: key.jkt, ...extra } })
+  t.equal(response.statusCode, 200)
+  assertMatchesOpenApi(t, response, 'POST', '/gen-jwt')
+  return String(json(response).token)
+}
+
+test('a DPoP-bound token works only with a valid, fresh proof from its key', async (t) => {
+  const app = await buildTestApp(t)
+  const key = await deviceKey('ES256')
+  const token = await boundToken(t, app, key)
+  const { payload } = decodeJwt(token)
+  t.same(payload.cnf, { jkt: key.jkt })
+
+  const proof = await dpopProof(key, { token })
+  const ok = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${token}`, dpop: proof } })
+  t.equal(ok.statusCode, 200)
+  assertMatchesOpenApi(t, ok, 'GET', '/v1/me')
+  t.equal(json(ok).jti, payload.jti)
+
+  const replay = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${token}`, dpop: proof } })
+  const body = assertProblem(t, replay, 401, 'invalid_dpop_proof')
+  t.match(body.detail, /already used/)
+  t.equal(replay.headers['www-authenticate'], 'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"')
+  assertMatchesOpenApi(t, replay, 'GET', '/v1/me')
+
+  const other = await deviceKey('ES256')
+  const now = Math.floor(Date.now() / 1000)
+  const cases: Array<[Record<string, string | string[]>, string]> = [
+    [{ authorization: `DPoP ${token}` }, 'no proof'],
+    [{ authorization: `DPoP ${token}`, dpop: '' }, 'empty proof'],
+    [{ authorization: `Bearer ${token}`, dpop: await dpopProof(key, { token }) }, 'presented as Bearer'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(other, { token }) }, 'proof from another key'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(other, { token, headerJwk: key.publicJwk }) }, 'bound key in the header, signed by another'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htu: 'http://localhost/v1/other' }) }, 'another URL'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htu: 'http://evil.example/v1/me' }) }, 'another host'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htu: 'https://localhost/v1/me' }) }, 'another scheme'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htu: 'not a url' }) }, 'htu not a URL'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htm: 'POST' }) }, 'another method'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token: 'another-token' }) }, 'ath of another token'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, {}) }, 'no ath'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, iat: now - 300 }) }, 'stale iat'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, iat: now + 300 }) }, 'future iat'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, omit: ['iat'] }) }, 'no iat'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, omit: ['jti'] }) }, 'no jti'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, jti: 'short' }) }, 'short jti'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, typ: 'JWT' }) }, 'typ JWT'],
+    [{ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, headerJwk: { ...key.publicJwk, d: 'AAAA' } }) }, 'private jwk in header'],
+    [{ authorization: `DPoP ${token}`, dpop: [await dpopProof(key, { token }), await dpopProof(key, { token })] }, 'two DPoP headers'],
+    [{ authorization: `DPoP ${token}`, dpop: 'x'.repeat(5000) }, 'oversize proof'],
+    [{ authorization: `DPoP ${token}`, dpop: 'a.b.c' }, 'garbage proof']
+  ]
+  for (const [headers, name] of cases) {
+    t.comment(name)
+    assertProblem(t, await app.inject({ url: '/v1/me', headers }), 401, 'invalid_dpop_proof')
+  }
+
+  // A query string is not part of htu (RFC 9449 §4.3).
+  const withQuery = await app.inject({ url: '/v1/me?x=1', headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token }) } })
+  t.equal(withQuery.statusCode, 200)
+})
+
+test('EdDSA device keys, instance binding on top, and a plain token sent as DPoP', async (t) => {
+  const app = await buildTestApp(t)
+  const key = await deviceKey('EdDSA')
+  const token = await boundToken(t, app, key, { instance_id: 'phone-1' })
+  const headers = async (): Promise<Record<string, string>> => ({ authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token }) })
+  assertProblem(t, await app.inject({ url: '/v1/me', headers: await headers() }), 401, 'device_mismatch')
+  const ok = await app.inject({ url: '/v1/me', headers: { ...await headers(), 'x-instance-id': 'phone-1' } })
+  t.equal(ok.statusCode, 200)
+  t.equal(json(ok).instance_id, 'phone-1')
+
+  const plain = String(json(await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })).token)
+  const asDpop = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${plain}`, dpop: await dpopProof(key, { token: plain }) } })
+  assertProblem(t, asDpop, 401, 'token_invalid')
+})
+
+test('dpop_jkt must be a SHA-256 JWK thumbprint', async (t) => {
+  const app = await buildTestApp(t)
+  for (const dpopJkt of ['abc', 'x'.repeat(44), `${'x'.repeat(42)}=`, 42]) {
+    const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { dpop_jkt: dpopJkt } })
+    assertProblem(t, response, 400, 'invalid_request')
+  }
+})
+
+test('behind a trusted proxy htu is the public URL; untrusted forwarding headers are ignored', async (t) => {
+  const key = await deviceKey('ES256')
+  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' }
+
+  const proxied = await buildTestApp(t, { env: { TRUST_PROXY: '127.0.0.1' } })
+  const token = await boundToken(t, proxied, key)
+  const ok = await proxied.inject({ url: '/v1/me', headers: { ...forwarded, authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htu: 'https://api.example.com/v1/me' }) } })
+  t.equal(ok.statusCode, 200)
+
+  const direct = await buildTestApp(t)
+  const directToken = await boundToken(t, direct, key)
+  const refused = await direct.inject({ url: '/v1/me', headers: { ...forwarded, authorization: `DPoP ${directToken}`, dpop: await dpopProof(key, { token: directToken, htu: 'https://api.example.com/v1/me' }) } })
+  assertProblem(t, refused, 401, 'invalid_dpop_proof')
+  const plainUrl = await direct.inject({ url: '/v1/me', headers: { ...forwarded, authorization: `DPoP ${directToken}`, dpop: await dpopProof(key, { token: directToken, htu: ME }) } })
+  t.equal(plainUrl.statusCode, 200)
+})
+
+test('introspection reports the key binding; revocation works on a DPoP-bound caller', async (t) => {
+  const app = await buildTestApp(t)
+  const key = await deviceKey('ES256')
+  const token = await boundToken(t, app, key)
+  const introspected = await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { 'x-api-key': API_KEY }, payload: { token } })
+  t.match(json(introspected), { active: true, token_type: 'DPoP', cnf: { jkt: key.jkt } })
+
+  const revoke = await app.inject({
+    method: 'POST',
+    url: '/v1/tokens/revoke',
+    headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token, htm: 'POST', htu: 'http://localhost/v1/tokens/revoke' }) },
+    payload: { token }
+  })
+  t.equal(revoke.statusCode, 200)
+  t.same(json(revoke), {})
+  assertProblem(t, await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token }) } }), 401, 'token_revoked')
+})
