@@ -34,6 +34,8 @@ interface Target {
   kind: Kind
   base: string
   apiKey: string
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpuTime: () => Promise<number>
 }
 
 /** What autocannon sends: a fixed request for `duration`, or a pool of distinct ones (`amount`). */
@@ -153,20 +155,31 @@ async function startChild (kind: Kind, env: NodeJS.ProcessEnv, stdout: number | 
     child.once('message', (message) => { resolve(message as { port: number, apiKey: string }) })
     child.once('exit', (code) => { reject(new Error(`the ${kind} process exited (${code ?? 'signal'}) before listening`)) })
   })
-  return { target: { kind, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey }, child }
+  const cpuTime = async (): Promise<number> => await new Promise((resolve) => {
+    child.once('message', (message) => {
+      const { cpu } = message as { cpu: NodeJS.CpuUsage }
+      resolve(cpu.user + cpu.system)
+    })
+    child.send('cpu')
+  })
+  return { target: { kind, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey, cpuTime }, child }
 }
 
 interface Measured extends Result {
   /** Latencies of 2xx answers in ms, sorted; autocannon's own histogram rounds to whole ms. */
   latencies: Float64Array
+  /** Server CPU time per request in µs: unlike req/s, barely moved by other load on the machine. */
+  cpuPerRequest: number
 }
 
 async function load (target: Target, options: Load, duration: number): Promise<Measured> {
   const latencies: number[] = []
+  const cpuBefore = await target.cpuTime()
   const instance = autocannon({ url: target.base, connections: CONNECTIONS, ...(options.amount === undefined ? { duration } : {}), ...options })
   instance.on('response', (_client, status, _bytes, time) => { if (status >= 200 && status < 300) latencies.push(time) })
   const result = await instance
-  return { ...result, latencies: Float64Array.from(latencies).sort() }
+  const cpu = await target.cpuTime() - cpuBefore
+  return { ...result, latencies: Float64Array.from(latencies).sort(), cpuPerRequest: cpu / Math.max(1, result.requests.total) }
 }
 
 function percentile (sorted: Float64Array, p: number): number {
@@ -177,24 +190,24 @@ interface Row { name: string, service?: Measured, baseline?: Measured, note?: st
 
 const rps = (result: Result): number => result.requests.total / result.duration
 const ms = (latencies: Float64Array, p: number): string => `${percentile(latencies, p).toFixed(2)} ms`
+const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`
 
 function table (rows: Row[]): string {
   const lines = [
-    '| route | service req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|'
+    '| route | service req/s | p50 | p99 | CPU/req | baseline req/s | p50 | p99 | CPU/req | req/s ratio | CPU ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
   ]
+  const side = (r: Measured): string => `${Math.round(rps(r))} | ${ms(r.latencies, 0.5)} | ${ms(r.latencies, 0.99)} | ${Math.round(r.cpuPerRequest)} µs`
   for (const row of rows) {
     if (row.service === undefined || row.baseline === undefined) {
-      lines.push(`| ${row.name} | not available: ${row.note ?? ''} | | | | | | |`)
+      lines.push(`| ${row.name} | not available: ${row.note ?? ''} | | | | | | | | | |`)
       continue
     }
     const { service, baseline } = row
-    const flags = [service, baseline].some((r) => r.non2xx + r.errors + r.timeouts > 0)
-      ? ` (non-2xx/errors: ${service.non2xx + service.errors + service.timeouts} / ${baseline.non2xx + baseline.errors + baseline.timeouts})`
-      : ''
-    lines.push(`| ${row.name} | ${Math.round(rps(service))} | ${ms(service.latencies, 0.5)} | ${ms(service.latencies, 0.99)} | ` +
-      `${Math.round(rps(baseline))} | ${ms(baseline.latencies, 0.5)} | ${ms(baseline.latencies, 0.99)} | ` +
-      `${Math.round((rps(service) / rps(baseline)) * 100)}%${flags} |`)
+    const failed = (r: Measured): number => r.non2xx + r.errors + r.timeouts
+    const flags = failed(service) + failed(baseline) > 0 ? ` (non-2xx/errors: ${failed(service)} / ${failed(baseline)})` : ''
+    lines.push(`| ${row.name} | ${side(service)} | ${side(baseline)} | ${percent(rps(service) / rps(baseline))}${flags} | ` +
+      `${percent(baseline.cpuPerRequest / service.cpuPerRequest)} |`)
   }
   return lines.join('\n')
 }
@@ -238,7 +251,8 @@ for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
         const target = targets[kind]
         const measured = await load(target, await scenario.prepare(target, POOL), DURATION)
         const best = row[kind]
-        if (best === undefined || rps(measured) > rps(best)) row[kind] = measured
+        if (best === undefined || rps(measured) > rps(best)) row[kind] = { ...measured, cpuPerRequest: Math.min(measured.cpuPerRequest, best?.cpuPerRequest ?? Infinity) }
+        else best.cpuPerRequest = Math.min(best.cpuPerRequest, measured.cpuPerRequest)
       }
     }
   } catch (error) {
@@ -259,7 +273,8 @@ for (const { child } of [service, baseline]) {
 webhook.close()
 closeSync(logFd)
 
-process.stdout.write(`${table(rows)}\n\nratio = service req/s / baseline req/s. ` +
+process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline req/s (best round each); CPU ratio = baseline ` +
+  'CPU time per request / service CPU time per request (least of the rounds), the throughput share to expect with a core each. ' +
   `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n`)
 if (CPU_PROF) process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile\n`)
 else rmSync(logDir, { recursive: true, force: true })
