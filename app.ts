@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import fp from 'fastify-plugin'
 import secureJson from 'secure-json-parse'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './lib/config.js'
 import { Problem } from './lib/problem.js'
@@ -41,6 +41,22 @@ const REDACTED_PATHS = [
 
 const BODY_LIMIT_BYTES = 16 * 1024
 
+/**
+ * One access-log line per request instead of Fastify's two, with flat fields: nested objects
+ * cost pino's redaction about as much as the rest of the line (see docs/dx.md, Benchmark).
+ */
+class AccessLog extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error !== null && error !== undefined) {
+      super.requestCompleted(error, request, reply)
+      return
+    }
+    request.log.info({ method: request.method, url: pathOnly(request.url), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 /** The exact Fastify options production uses; tests build the app with the same ones. */
 export function serverOptions (config: Config): FastifyServerOptions {
   return {
@@ -52,8 +68,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
         req: (request: { method: string, url: string }) => ({ method: request.method, url: pathOnly(request.url) })
       }
     },
-    // One access-log line per request (written in onResponse by the app) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     trustProxy: config.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 256 },
@@ -112,10 +127,6 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
-  })
-  // Flat fields: nested objects cost pino's redaction about as much as the rest of the line.
-  fastify.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: pathOnly(request.url), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
   })
 
   await fastify.register(routes)
