@@ -45,7 +45,7 @@ const BODY_LIMIT_BYTES = 16 * 1024
  * One access-log line per request instead of Fastify's two, with flat fields: nested objects
  * cost pino's redaction about as much as the rest of the line (see docs/dx.md, Benchmark).
  */
-class AccessLog extends LogController {
+export class AccessLog extends LogController {
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
