@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import { createVerifier, TokenError } from 'fast-jwt'
+import { createSigner, createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
 import { claimsDefect, headerDefect, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
@@ -68,6 +68,14 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
     cache: 2048
   })
 
+  // One signer too: fastify.jwt.sign with per-call options builds a signer (and key object) per token.
+  const signAccessToken = createSigner({
+    key: keyRing.signing.privateKey,
+    algorithm: keyRing.algorithm,
+    kid: keyRing.signing.kid,
+    header: { alg: keyRing.algorithm, typ: 'at+jwt' }
+  })
+
   const tokens: TokenService = {
     async issue (input) {
       const iat = Math.floor(Date.now() / 1000)
@@ -83,7 +91,7 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
         ...(input.cnf === undefined ? {} : { cnf: input.cnf }),
         ...(input.amr === undefined ? {} : { amr: input.amr })
       }
-      const token = fastify.jwt.sign(claims, { typ: 'at+jwt' } as never)
+      const token = signAccessToken(claims)
       await store.accessTokens.record({
         jti: claims.jti,
         sub: claims.sub,

@@ -65,7 +65,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Server-to-server API key (API_KEYS)' },
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login (paste the token alone: Swagger UI adds "Bearer ")' }
         }
       }
     },

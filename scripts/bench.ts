@@ -1,0 +1,280 @@
+// npm run bench: autocannon against the real service and a minimal Fastify baseline, side by side.
+// Both run as child processes on loopback; autocannon runs here. Each route is measured in
+// BENCH_ROUNDS alternating rounds per target and the best round is kept, so a burst of load from
+// elsewhere on the machine hurts one round, not the comparison. Settings: BENCH_DURATION (s, per
+// round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
+// target), BENCH_LOG_LEVEL (service log level, default info), BENCH_ROUTES (substring filter on the
+// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers).
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import type { Options, RawRequest, Result } from 'autocannon'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const POOL = Number(process.env.BENCH_POOL ?? 4000)
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info'
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1'
+const ROUTES = process.env.BENCH_ROUTES ?? ''
+const API_KEY = 'bench-api-key-0123456789abcdef'
+const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
+const INSTANCE_ID = '123445'
+
+type Kind = 'service' | 'baseline'
+
+interface Target {
+  kind: Kind
+  base: string
+  apiKey: string
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpuTime: () => Promise<number>
+}
+
+/** What autocannon sends: a fixed request for `duration`, or a pool of distinct ones (`amount`). */
+type Load = Omit<Options, 'url' | 'connections' | 'duration'>
+
+/** A route under test is missing from this build (or refuses the setup): reported, not measured. */
+class Unavailable extends Error {}
+
+interface Scenario {
+  name: string
+  prepare (target: Target, size: number): Promise<Load>
+}
+
+/** Codes the service "texts" through SMS_PROVIDER=webhook, by auth_id. */
+const inbox = new Map<string, string>()
+
+async function call (target: Target, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(`${target.base}${path}`, {
+    method,
+    headers: { 'x-api-key': target.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  if (response.status === 404) throw new Unavailable(`${method} ${path.split('?')[0] ?? path} answers 404`)
+  if (!response.ok) throw new Unavailable(`${method} ${path} answers ${response.status}: ${text.slice(0, 120)}`)
+  return (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) as Record<string, unknown> : { text }
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'POST /gen-jwt',
+    async prepare (target) {
+      const body = JSON.stringify({ instance_id: INSTANCE_ID })
+      await call(target, 'POST', '/gen-jwt', { instance_id: INSTANCE_ID })
+      return { method: 'POST', requests: [{ path: '/gen-jwt', headers: { 'x-api-key': target.apiKey, 'content-type': 'application/json' }, body }] }
+    }
+  },
+  {
+    name: 'GET /v1/me',
+    async prepare (target) {
+      const { token } = await call(target, 'POST', '/gen-jwt', { instance_id: INSTANCE_ID })
+      const headers = { authorization: `Bearer ${String(token)}`, 'x-instance-id': INSTANCE_ID }
+      await call(target, 'GET', '/v1/me', undefined, headers)
+      return { method: 'GET', requests: [{ path: '/v1/me', headers }] }
+    }
+  },
+  {
+    name: 'GET /v1/token/{phone}',
+    async prepare (target) {
+      const path = `/v1/token/${encodeURIComponent('+15555550100')}`
+      await call(target, 'GET', path)
+      return { method: 'GET', requests: [{ path, headers: { 'x-api-key': target.apiKey } }] }
+    }
+  },
+  {
+    name: 'POST /v1/verifications/check',
+    async prepare (target, size) {
+      // A code is single-use: each request checks a different pending verification, created here.
+      const run = Math.random().toString(36).slice(2, 8)
+      const pool: Array<{ auth_id: string, code: string }> = []
+      const ids = Array.from({ length: size }, (_, i) => `bench-${target.kind}-${run}-${i}`)
+      for (let i = 0; i < ids.length; i += CONNECTIONS) {
+        await Promise.all(ids.slice(i, i + CONNECTIONS).map(async (authId, j) => {
+          const created = await call(target, 'POST', '/v1/verifications', { auth_id: authId, recipient: `+1555555${String((i + j) % 10_000).padStart(4, '0')}` })
+          const code = typeof created.code === 'string' ? created.code : await codeFromInbox(authId)
+          pool.push({ auth_id: authId, code })
+        }))
+      }
+      const first = pool.shift()
+      if (first === undefined) throw new Unavailable('no verification was created')
+      await call(target, 'POST', '/v1/verifications/check', first)
+      let next = 0
+      return {
+        method: 'POST',
+        amount: pool.length,
+        requests: [{
+          path: '/v1/verifications/check',
+          headers: { 'x-api-key': target.apiKey, 'content-type': 'application/json' },
+          setupRequest: (request: RawRequest) => ({ ...request, body: JSON.stringify(pool[next++ % pool.length]) })
+        }]
+      }
+    }
+  }
+]
+
+async function codeFromInbox (authId: string): Promise<string> {
+  for (let waited = 0; waited < 2_000; waited += 10) {
+    const code = inbox.get(authId)
+    if (code !== undefined) return code
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Unavailable('no code arrived at the SMS webhook')
+}
+
+/** Stands in for the SMS provider: keeps the code of every message the service sends. */
+async function startSmsWebhook (): Promise<{ url: string, close: () => void }> {
+  const server = createServer((request, response) => {
+    let raw = ''
+    request.on('data', (chunk: Buffer) => { raw += chunk.toString() })
+    request.on('end', () => {
+      try {
+        const message = JSON.parse(raw) as { auth_id?: string, body?: string }
+        const code = /\b(\d{4,10})\b/.exec(message.body ?? '')?.[1]
+        if (message.auth_id !== undefined && code !== undefined) inbox.set(message.auth_id, code)
+      } catch {}
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms`, close: () => server.close() }
+}
+
+async function startChild (kind: Kind, env: NodeJS.ProcessEnv, stdout: number | 'ignore', execArgv: string[]): Promise<{ target: Target, child: ChildProcess }> {
+  const file = fileURLToPath(new URL(`./bench/${kind}.ts`, import.meta.url))
+  const child = fork(file, [], { env, execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', stdout, 'inherit', 'ipc'] })
+  const ready = await new Promise<{ port: number, apiKey: string }>((resolve, reject) => {
+    child.once('message', (message) => { resolve(message as { port: number, apiKey: string }) })
+    child.once('exit', (code) => { reject(new Error(`the ${kind} process exited (${code ?? 'signal'}) before listening`)) })
+  })
+  const cpuTime = async (): Promise<number> => await new Promise((resolve) => {
+    child.once('message', (message) => {
+      const { cpu } = message as { cpu: NodeJS.CpuUsage }
+      resolve(cpu.user + cpu.system)
+    })
+    child.send('cpu')
+  })
+  return { target: { kind, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey, cpuTime }, child }
+}
+
+interface Measured extends Result {
+  /** Latencies of 2xx answers in ms, sorted; autocannon's own histogram rounds to whole ms. */
+  latencies: Float64Array
+  /** Server CPU time per request in µs: unlike req/s, barely moved by other load on the machine. */
+  cpuPerRequest: number
+}
+
+async function load (target: Target, options: Load, duration: number): Promise<Measured> {
+  const latencies: number[] = []
+  const cpuBefore = await target.cpuTime()
+  const instance = autocannon({ url: target.base, connections: CONNECTIONS, ...(options.amount === undefined ? { duration } : {}), ...options })
+  instance.on('response', (_client, status, _bytes, time) => { if (status >= 200 && status < 300) latencies.push(time) })
+  const result = await instance
+  const cpu = await target.cpuTime() - cpuBefore
+  return { ...result, latencies: Float64Array.from(latencies).sort(), cpuPerRequest: cpu / Math.max(1, result.requests.total) }
+}
+
+function percentile (sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
+}
+
+interface Row { name: string, service?: Measured, baseline?: Measured, note?: string }
+
+const rps = (result: Result): number => result.requests.total / result.duration
+const ms = (latencies: Float64Array, p: number): string => `${percentile(latencies, p).toFixed(2)} ms`
+const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`
+
+function table (rows: Row[]): string {
+  const lines = [
+    '| route | service req/s | p50 | p99 | CPU/req | baseline req/s | p50 | p99 | CPU/req | req/s ratio | CPU ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  const side = (r: Measured): string => `${Math.round(rps(r))} | ${ms(r.latencies, 0.5)} | ${ms(r.latencies, 0.99)} | ${Math.round(r.cpuPerRequest)} µs`
+  for (const row of rows) {
+    if (row.service === undefined || row.baseline === undefined) {
+      lines.push(`| ${row.name} | not available: ${row.note ?? ''} | | | | | | | | | |`)
+      continue
+    }
+    const { service, baseline } = row
+    const failed = (r: Measured): number => r.non2xx + r.errors + r.timeouts
+    const flags = failed(service) + failed(baseline) > 0 ? ` (non-2xx/errors: ${failed(service)} / ${failed(baseline)})` : ''
+    lines.push(`| ${row.name} | ${side(service)} | ${side(baseline)} | ${percent(rps(service) / rps(baseline))}${flags} | ` +
+      `${percent(baseline.cpuPerRequest / service.cpuPerRequest)} |`)
+  }
+  return lines.join('\n')
+}
+
+const logDir = mkdtempSync(join(tmpdir(), 'tokenmint-bench-'))
+const logFile = join(logDir, 'service.log')
+const logFd = openSync(logFile, 'a')
+const webhook = await startSmsWebhook()
+const serviceEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_ENV: 'development',
+  LOG_LEVEL,
+  API_KEYS: API_KEY,
+  RATE_LIMIT_MAX: '1000000',
+  RATE_LIMIT_WINDOW: '1 minute',
+  APPVERIFY_RATE_LIMIT: '1000000 per second',
+  SMS_PROVIDER: 'webhook',
+  SMS_WEBHOOK_URL: webhook.url,
+  SMS_WEBHOOK_SECRET: WEBHOOK_SECRET
+}
+const profile = (kind: Kind): string[] => CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, kind)}`] : []
+const service = await startChild('service', serviceEnv, logFd, profile('service'))
+const baseline = await startChild('baseline', { ...process.env, NODE_ENV: 'production' }, 'ignore', profile('baseline'))
+const targets = { service: { ...service.target, apiKey: API_KEY }, baseline: baseline.target }
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU'
+process.stdout.write(`tokenmint benchmark: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ` +
+  `${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${DURATION} s per route and target after ${WARMUP} s warm-up, ` +
+  `pool-based routes ${POOL} requests; service LOG_LEVEL=${LOG_LEVEL} to ${logFile}\n\n`)
+
+const rows: Row[] = []
+for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
+  const row: Row = { name: scenario.name }
+  try {
+    for (const kind of ['service', 'baseline'] as const) {
+      const target = targets[kind]
+      await load(target, await scenario.prepare(target, Math.max(1, Math.round(POOL / 4))), WARMUP)
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of ['service', 'baseline'] as const) {
+        const target = targets[kind]
+        const measured = await load(target, await scenario.prepare(target, POOL), DURATION)
+        const best = row[kind]
+        if (best === undefined || rps(measured) > rps(best)) row[kind] = { ...measured, cpuPerRequest: Math.min(measured.cpuPerRequest, best?.cpuPerRequest ?? Infinity) }
+        else best.cpuPerRequest = Math.min(best.cpuPerRequest, measured.cpuPerRequest)
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Unavailable)) throw error
+    delete row.service
+    delete row.baseline
+    row.note = error.message
+  }
+  rows.push(row)
+  process.stderr.write(`  measured ${scenario.name}\n`)
+}
+
+for (const { child } of [service, baseline]) {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.disconnect()
+  await exited
+}
+webhook.close()
+closeSync(logFd)
+
+process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline req/s (best round each); CPU ratio = baseline ` +
+  'CPU time per request / service CPU time per request (least of the rounds), the throughput share to expect with a core each. ' +
+  `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n`)
+if (CPU_PROF) process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile\n`)
+else rmSync(logDir, { recursive: true, force: true })

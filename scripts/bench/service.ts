@@ -1,0 +1,12 @@
+// Benchmark child: the real service (same build() and server options as server.ts), on loopback.
+import { build } from '../../app.js'
+import { loadConfig } from '../../lib/config.js'
+
+const config = loadConfig(process.env, { secretsFile: null })
+const app = await build({ config })
+await app.listen({ host: '127.0.0.1', port: 0 })
+const address = app.server.address()
+process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0, apiKey: config.apiKeys[0] })
+// The benchmark asks for CPU time around each run: CPU per request does not depend on other load.
+process.on('message', () => { process.send?.({ cpu: process.cpuUsage() }) })
+process.on('disconnect', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
