@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
 import { claimsDefect, headerDefect, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
@@ -47,7 +47,8 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
 
   await fastify.register(fastifyJwt, {
     secret: { private: keyRing.signing.privateKey, public: keyRing.signing.publicKey },
-    sign: { algorithm: keyRing.algorithm, kid: keyRing.signing.kid, iss: issuer, aud: audience },
+    // Global sign options only: @fastify/jwt then signs with one cached signer (per-call options build a new one).
+    sign: { algorithm: keyRing.algorithm, kid: keyRing.signing.kid, header: { alg: keyRing.algorithm, typ: 'at+jwt' }, iss: issuer, aud: audience },
     verify: { algorithms: [keyRing.algorithm], allowedIss: issuer, allowedAud: audience }
   })
 
@@ -68,14 +69,6 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
     cache: 2048
   })
 
-  // One signer too: fastify.jwt.sign with per-call options builds a signer (and key object) per token.
-  const signAccessToken = createSigner({
-    key: keyRing.signing.privateKey,
-    algorithm: keyRing.algorithm,
-    kid: keyRing.signing.kid,
-    header: { alg: keyRing.algorithm, typ: 'at+jwt' }
-  })
-
   const tokens: TokenService = {
     async issue (input) {
       const iat = Math.floor(Date.now() / 1000)
@@ -91,7 +84,7 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
         ...(input.cnf === undefined ? {} : { cnf: input.cnf }),
         ...(input.amr === undefined ? {} : { amr: input.amr })
       }
-      const token = signAccessToken(claims)
+      const token = fastify.jwt.sign(claims)
       await store.accessTokens.record({
         jti: claims.jti,
         sub: claims.sub,
