@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -15,6 +16,8 @@ interface RateLimitStore {
 const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as new (
   continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string
 ) => RateLimitStore
+
+const REDIS_READY_WAIT_MS = 2_000
 
 /** Fails closed: when Redis cannot count, the request gets 503 instead of passing unlimited. */
 class FailClosedStore implements RateLimitStore {
@@ -51,6 +54,11 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
     // ioredis reconnects by itself; without a listener an outage would crash the process.
     redis.on('error', (error: Error) => { fastify.log.warn({ reason: error.message }, 'Redis is unreachable') })
     fastify.addHook('onClose', async () => { redis.disconnect() })
+    // Give Redis a moment to connect before the first request; if it is down we start anyway, failing closed.
+    fastify.addHook('onReady', async () => {
+      if (redis.status === 'ready') return
+      await Promise.race([once(redis, 'ready').catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())])
+    })
     // @fastify/rate-limit instantiates `store` itself with its merged settings.
     store = class {
       constructor (settings: { continueExceeding: boolean, exponentialBackoff: boolean }) {

@@ -98,7 +98,7 @@ test('Swagger UI: a developer authorizes, mints tokens and reads them back throu
     const genJwt = await openOperation(page, 'operations-mobile-post_gen_jwt')
     const examples = genJwt.locator('.examples-select select')
     t.same(await examples.locator('option').allInnerTexts(),
-      ['Device-bound token (recommended)', 'Generic token for this API client'], 'both request examples are offered')
+      ['Device-bound token (recommended)', 'Generic token for this API client', 'Token bound to a device key (DPoP)'], 'every request example is offered')
     await examples.selectOption({ label: 'Device-bound token (recommended)' })
     const bodyEditor = genJwt.locator('.body-param textarea')
     t.same(JSON.parse(await bodyEditor.inputValue()), { instance_id: '123445' }, 'the example fills the body editor')
