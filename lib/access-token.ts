@@ -84,6 +84,22 @@ export function headerDefect (token: string): string | undefined {
   return undefined
 }
 
+/**
+ * headerDefect with a bounded memo of verdicts by token (a pure function of the token), sized like
+ * the verifier's own cache: an app presents the same token on every call until it expires.
+ */
+export function memoizedHeaderDefect (size: number): (token: string) => string | undefined {
+  const verdicts = new Map<string, string | undefined>()
+  return (token) => {
+    if (verdicts.has(token)) return verdicts.get(token)
+    const verdict = headerDefect(token)
+    // Oldest first out: a Map iterates in insertion order.
+    if (verdicts.size >= size) verdicts.delete(verdicts.keys().next().value as string)
+    verdicts.set(token, verdict)
+    return verdict
+  }
+}
+
 /** Structural checks fast-jwt leaves to the caller: types, lifetime bound, issue time not in the future. */
 export function claimsDefect (claims: Record<string, unknown>, maxLifetimeSeconds: number, nowSeconds: number, leewaySeconds: number): string | undefined {
   const { sub, jti, iat, exp, instance_id: instanceId, amr } = claims

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
-import { claimsDefect, headerDefect, usernameOfSubject } from '../lib/access-token.js'
+import { claimsDefect, memoizedHeaderDefect, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import { invalidToken } from '../lib/problem.js'
 
@@ -40,6 +40,8 @@ declare module 'fastify' {
 }
 
 const LEEWAY_SECONDS = 5
+/** Verified tokens (fast-jwt) and shape verdicts (headerDefect) remembered per process. */
+const VERIFY_CACHE_SIZE = 2048
 
 async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
   const { config, keyRing, store } = fastify
@@ -66,8 +68,9 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
     requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'],
     clockTolerance: LEEWAY_SECONDS * 1000,
     maxAge: expireSeconds * 1000,
-    cache: 2048
+    cache: VERIFY_CACHE_SIZE
   })
+  const headerDefect = memoizedHeaderDefect(VERIFY_CACHE_SIZE)
 
   const tokens: TokenService = {
     async issue (input) {
