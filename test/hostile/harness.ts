@@ -64,7 +64,7 @@ export function countingStore (inner: Store): { store: Store, writes: () => numb
 /** The real app on a real loopback port, limits raised so every case reaches its route. */
 export async function hostileTarget (t: Test, env: Env = {}): Promise<HostileTarget> {
   const counted = countingStore(createMemoryStore())
-  const app = await buildTestApp(t, { store: counted.store, env: { RATE_LIMIT_MAX: '100000', APPVERIFY_RATE_LIMIT: '100000 per second', ...env } })
+  const app = await buildTestApp(t, { store: counted.store, env: { RATE_LIMIT_MAX: '100000', APPVERIFY_RATE_LIMIT: '100000 per second', SMS_CHECK_RATE_LIMIT: '100000 per second', ...env } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   return { app, base: new URL(`http://127.0.0.1:${port}`), writes: counted.writes }
@@ -124,6 +124,8 @@ export interface JsonRoute {
   /** Problem code(s) the route answers for a body that fails validation. */
   invalidCode?: string | string[]
   invalidStatus?: number
+  /** A field whose wrong types get their own code (POST /v1/verifications: recipient → invalid_phone_number, contract §0). */
+  fieldCodes?: Record<string, string>
 }
 
 /** The body attacks every JSON route must refuse with a 4xx and without storing anything. */
@@ -143,7 +145,8 @@ export function bodyAttacks (route: JsonRoute): HostileCase[] {
       ['a number', 12345678], ['an array', ['x']], ['an operator object', { $gt: '' }], ['$ne null', { $ne: null }],
       ['$regex', { $regex: '.*' }], ['null', null], ['a boolean', true], ['a nested object', { a: { b: { c: 'd' } } }]
     ] as const) {
-      cases.push(at(`${field} as ${label}`, { ...route.valid, [field]: value }))
+      const fieldCode = route.fieldCodes?.[field]
+      cases.push(at(`${field} as ${label}`, { ...route.valid, [field]: value }, fieldCode === undefined ? {} : { code: fieldCode }))
     }
   }
   cases.push(at('unknown property', { ...route.valid, admin: true }))
