@@ -47,7 +47,8 @@ export function countingStore (inner: Store): { store: Store, writes: () => numb
       if (typeof value !== 'function' || !/^(record|create|insert|save|revoke|add|register|update|approve|resend|delete|remove|cancel)/i.test(String(property))) return value
       return async (...args: unknown[]) => {
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
-        writes++
+        // A conditional update or delete that matched nothing (false / null) stored nothing.
+        if (result !== false && result !== null) writes++
         return result
       }
     }
