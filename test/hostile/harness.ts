@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
+import { StoreUnavailableError } from '../../plugins/store/types.js'
 import type { Store } from '../../plugins/store/types.js'
 import type { Env } from '../../lib/config.js'
 
@@ -62,9 +63,39 @@ export function countingStore (inner: Store): { store: Store, writes: () => numb
   return { store, writes: () => writes }
 }
 
+export interface FaultyStore {
+  store: Store
+  /** From now on, operations for which `which(repository, method)` is true reject with StoreUnavailableError. */
+  fail: (which?: (repository: string, method: string) => boolean) => void
+  heal: () => void
+}
+
+/** A store whose operations (ping included) can be made to reject as an unreachable database does. */
+export function faultyStore (inner: Store): FaultyStore {
+  let failing: ((repository: string, method: string) => boolean) | undefined
+  const guard = (repository: string, method: string, value: (...a: unknown[]) => Promise<unknown>, target: object) => async (...args: unknown[]) => {
+    if (failing?.(repository, method) === true) throw new StoreUnavailableError()
+    return await value.apply(target, args)
+  }
+  const store = new Proxy(inner, {
+    get (target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property === 'ping') return guard('store', 'ping', value as () => Promise<unknown>, target)
+      if (value === null || typeof value !== 'object') return value
+      return new Proxy(value, {
+        get (repository, method, r) {
+          const fn = Reflect.get(repository, method, r) as unknown
+          return typeof fn === 'function' ? guard(String(property), String(method), fn as () => Promise<unknown>, repository) : fn
+        }
+      })
+    }
+  })
+  return { store, fail: (which = () => true) => { failing = which }, heal: () => { failing = undefined } }
+}
+
 /** The real app on a real loopback port, limits raised so every case reaches its route. */
-export async function hostileTarget (t: Test, env: Env = {}): Promise<HostileTarget> {
-  const counted = countingStore(createMemoryStore())
+export async function hostileTarget (t: Test, env: Env = {}, wrap: (store: Store) => Store = (store) => store): Promise<HostileTarget> {
+  const counted = countingStore(wrap(createMemoryStore()))
   const app = await buildTestApp(t, { store: counted.store, env: { RATE_LIMIT_MAX: '100000', APPVERIFY_RATE_LIMIT: '100000 per second', SMS_CHECK_RATE_LIMIT: '100000 per second', ...env } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
