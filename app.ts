@@ -151,6 +151,10 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
       throw serviceUnavailable('shutting_down', 'This instance is shutting down; retry the request.', 1)
     }
   })
+  // A request in flight when closing began ends its connection with its answer; kept alive it would hold close() up to keepAliveTimeout.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
 
   await fastify.register(routes)
 }
