@@ -6,7 +6,7 @@ import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './lib/config.js'
-import { Problem, serviceUnavailable } from './lib/problem.js'
+import { badRequest, Problem, serviceUnavailable } from './lib/problem.js'
 import { pathOnly } from './lib/redact.js'
 import configPlugin from './plugins/config.js'
 import schemasPlugin from './plugins/schemas.js'
@@ -81,7 +81,8 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     requestTimeout: 15_000,
     forceCloseConnections: 'idle',
     // Slow or stalled clients are cut off: headers within 10 s, checked every 2 s (Node's default is 30 s).
-    http: { headersTimeout: 10_000, connectionsCheckingInterval: 2_000 },
+    // A missing Host is refused by our onRequest hook, as problem+json (Node's own 400 has no body).
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 2_000, requireHostHeader: false },
     // Our own onRequest hook answers 503 problem+json while closing (Fastify's is plain JSON).
     return503OnClosing: false,
     onProtoPoisoning: 'error',
@@ -108,7 +109,14 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
 }
 
 /** Fastify's parser reports prototype poisoning as "not valid JSON"; ours says what was refused. */
-function parseJsonBody (_request: unknown, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
+function parseJsonBody (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
+  // JSON is UTF-8 (RFC 8259) and nothing here decodes gzip or the like: anything else would be read as something it is not.
+  const encoding = request.headers['content-encoding']
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]
+  if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (charset !== undefined && charset.toLowerCase() !== 'utf-8')) {
+    done(new Problem(415, 'unsupported_media_type', 'Send the body as uncompressed UTF-8 application/json.'))
+    return
+  }
   const text = body.toString()
   if (text.trim() === '') {
     done(null, undefined)
@@ -144,12 +152,22 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
 
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
+  // Node answers an unknown Expect with a bare 417; this one says why, as every other error does.
+  fastify.server.on('checkExpectation', (_request, response) => {
+    const body = JSON.stringify(new Problem(417, 'expectation_failed', 'Only "Expect: 100-continue" is supported.').toJSON())
+    response.writeHead(417, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body)
+  })
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw badRequest('invalid_request', 'HTTP/1.1 requests need a Host header.')
     if (closing) {
       reply.header('connection', 'close')
       throw serviceUnavailable('shutting_down', 'This instance is shutting down; retry the request.', 1)
     }
+  })
+  // A request in flight when closing began ends its connection with its answer; kept alive it would hold close() up to keepAliveTimeout.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
   })
 
   await fastify.register(routes)

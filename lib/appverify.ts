@@ -88,6 +88,7 @@ export interface TransactionCursor {
 }
 
 const MAX_CURSOR_LENGTH = 512
+const MAX_DATE_MS = 8_640_000_000_000_000
 
 /** An opaque base64url cursor; clients pass it back unchanged. */
 export function encodeCursor (cursor: TransactionCursor): string {
@@ -105,7 +106,8 @@ export function decodeCursor (text: string): TransactionCursor | undefined {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) return undefined
   const [time, xid] = parsed as [unknown, unknown]
-  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0 || !isValidXid(xid)) return undefined
+  // Beyond ±8.64e15 ms a Date is invalid, which no store can compare against.
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0 || time > MAX_DATE_MS || !isValidXid(xid)) return undefined
   return { issued_at: new Date(time), xid }
 }
 

@@ -52,6 +52,12 @@ export interface VerificationDeps {
 
 const HOUR_MS = 3_600_000
 const RACE_RETRIES = 3
+/**
+ * A new verification is provisional until its SMS is accepted: if the store fails after the insert
+ * (so the compensating delete fails too), it expires by itself within this time instead of staying
+ * pending for the whole code lifetime. Longer than a delivery can take (provider deadline 5 s).
+ */
+export const PROVISIONAL_SECONDS = 30
 export const APPROVED_MESSAGE = 'Success: Authorization code verified.'
 
 /** Stored status plus what time and attempts say: expiry and exhaustion are derived, never written. */
@@ -123,6 +129,7 @@ export class VerificationService {
     const code = generateCode(otp.codeLength)
     const id = randomUUID()
     const expiresAt = new Date(now.getTime() + otp.codeExpiration * 1000)
+    const provisionalUntil = new Date(now.getTime() + Math.min(PROVISIONAL_SECONDS, otp.codeExpiration) * 1000)
     const record: VerificationRecord = {
       id,
       auth_id: authId,
@@ -134,8 +141,8 @@ export class VerificationService {
       version: 0,
       created_at: now,
       last_sent_at: now,
-      expires_at: expiresAt,
-      purge_at: new Date(expiresAt.getTime() + sms.retention * 1000)
+      expires_at: provisionalUntil,
+      purge_at: provisionalUntil
     }
     try {
       await repository.create(record)
@@ -145,7 +152,18 @@ export class VerificationService {
     }
     // Committed first, sent second: on any failure the row is removed, so nothing stays pending.
     await this.deliver(record, code, async () => { await repository.remove(authId, id) })
-    return started(record, sms.maxSends)
+    // Delivered: the code gets its full lifetime (the same conditional update that undoes a failed resend).
+    const confirmed: CodeState = {
+      code_hash: record.code_hash,
+      last_sent_at: now,
+      expires_at: expiresAt,
+      purge_at: new Date(expiresAt.getTime() + sms.retention * 1000),
+      sends: record.sends
+    }
+    if (!await repository.restoreCode(authId, id, record.version, confirmed)) {
+      throw new Problem(409, 'auth_id_in_use', 'This verification was canceled or replaced while its code was being sent; retry.')
+    }
+    return started({ ...record, ...confirmed }, sms.maxSends)
   }
 
   /**

@@ -141,7 +141,10 @@ export interface VerificationRepository {
    * untouched. Returns the updated record, or null when a condition failed.
    */
   resend (authId: string, input: ResendInput): Promise<VerificationRecord | null>
-  /** Undoes a resend whose SMS failed, only if no other resend happened since (same id and version). */
+  /**
+   * Sets the code state while pending, only if nothing changed it since (same id and version): undoes
+   * a resend whose SMS failed, and confirms a new verification's provisional expiry once its SMS went out.
+   */
   restoreCode (authId: string, id: string, version: number, previous: CodeState): Promise<boolean>
   /** Removes a just-created verification whose SMS failed (same id only). */
   remove (authId: string, id: string): Promise<boolean>

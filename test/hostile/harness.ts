@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
+import { StoreUnavailableError } from '../../plugins/store/types.js'
 import type { Store } from '../../plugins/store/types.js'
 import type { Env } from '../../lib/config.js'
 
@@ -47,7 +48,8 @@ export function countingStore (inner: Store): { store: Store, writes: () => numb
       if (typeof value !== 'function' || !/^(record|create|insert|save|revoke|add|register|update|approve|resend|delete|remove|cancel)/i.test(String(property))) return value
       return async (...args: unknown[]) => {
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
-        writes++
+        // A conditional update or delete that matched nothing (false / null) stored nothing.
+        if (result !== false && result !== null) writes++
         return result
       }
     }
@@ -61,10 +63,40 @@ export function countingStore (inner: Store): { store: Store, writes: () => numb
   return { store, writes: () => writes }
 }
 
+export interface FaultyStore {
+  store: Store
+  /** From now on, operations for which `which(repository, method)` is true reject with StoreUnavailableError. */
+  fail: (which?: (repository: string, method: string) => boolean) => void
+  heal: () => void
+}
+
+/** A store whose operations (ping included) can be made to reject as an unreachable database does. */
+export function faultyStore (inner: Store): FaultyStore {
+  let failing: ((repository: string, method: string) => boolean) | undefined
+  const guard = (repository: string, method: string, value: (...a: unknown[]) => Promise<unknown>, target: object) => async (...args: unknown[]) => {
+    if (failing?.(repository, method) === true) throw new StoreUnavailableError()
+    return await value.apply(target, args)
+  }
+  const store = new Proxy(inner, {
+    get (target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property === 'ping') return guard('store', 'ping', value as () => Promise<unknown>, target)
+      if (value === null || typeof value !== 'object') return value
+      return new Proxy(value, {
+        get (repository, method, r) {
+          const fn = Reflect.get(repository, method, r) as unknown
+          return typeof fn === 'function' ? guard(String(property), String(method), fn as () => Promise<unknown>, repository) : fn
+        }
+      })
+    }
+  })
+  return { store, fail: (which = () => true) => { failing = which }, heal: () => { failing = undefined } }
+}
+
 /** The real app on a real loopback port, limits raised so every case reaches its route. */
-export async function hostileTarget (t: Test, env: Env = {}): Promise<HostileTarget> {
-  const counted = countingStore(createMemoryStore())
-  const app = await buildTestApp(t, { store: counted.store, env: { RATE_LIMIT_MAX: '100000', APPVERIFY_RATE_LIMIT: '100000 per second', ...env } })
+export async function hostileTarget (t: Test, env: Env = {}, wrap: (store: Store) => Store = (store) => store): Promise<HostileTarget> {
+  const counted = countingStore(wrap(createMemoryStore()))
+  const app = await buildTestApp(t, { store: counted.store, env: { RATE_LIMIT_MAX: '100000', APPVERIFY_RATE_LIMIT: '100000 per second', SMS_CHECK_RATE_LIMIT: '100000 per second', ...env } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   return { app, base: new URL(`http://127.0.0.1:${port}`), writes: counted.writes }
@@ -124,6 +156,8 @@ export interface JsonRoute {
   /** Problem code(s) the route answers for a body that fails validation. */
   invalidCode?: string | string[]
   invalidStatus?: number
+  /** A field whose wrong types get their own code (POST /v1/verifications: recipient → invalid_phone_number, contract §0). */
+  fieldCodes?: Record<string, string>
 }
 
 /** The body attacks every JSON route must refuse with a 4xx and without storing anything. */
@@ -143,7 +177,8 @@ export function bodyAttacks (route: JsonRoute): HostileCase[] {
       ['a number', 12345678], ['an array', ['x']], ['an operator object', { $gt: '' }], ['$ne null', { $ne: null }],
       ['$regex', { $regex: '.*' }], ['null', null], ['a boolean', true], ['a nested object', { a: { b: { c: 'd' } } }]
     ] as const) {
-      cases.push(at(`${field} as ${label}`, { ...route.valid, [field]: value }))
+      const fieldCode = route.fieldCodes?.[field]
+      cases.push(at(`${field} as ${label}`, { ...route.valid, [field]: value }, fieldCode === undefined ? {} : { code: fieldCode }))
     }
   }
   cases.push(at('unknown property', { ...route.valid, admin: true }))

@@ -59,3 +59,23 @@ test('two service processes sharing Redis and keys: one global budget, tokens va
   t.equal(allowed, 8, `exactly the remaining budget passed across both instances (${statuses.join(',')})`)
   t.ok(statuses.slice(8).every((s) => s === 429), 'everything after the budget is 429')
 })
+
+test('a service process whose Redis is unreachable fails closed: rate-limited auth routes answer 503, liveness 200', async (t) => {
+  const server = await startServer({ API_KEYS: API_KEY, REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'info' })
+  t.teardown(() => { server.kill('SIGTERM') })
+  const requests: Array<[string, RequestInit]> = [
+    ['/gen-jwt', { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{}' }],
+    ['/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"alice","password":"correct horse battery"}' }],
+    ['/v1/verifications/check', { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{"auth_id":"a","code":"123456"}' }],
+    ['/v1/token/15551234567', { headers: { 'x-api-key': API_KEY } }]
+  ]
+  for (const [path, init] of requests) {
+    const response = await fetch(`${server.base}${path}`, init)
+    const body = await response.json() as { code?: string, token?: string }
+    t.equal(response.status, 503, `${path}: 503, not let through`)
+    t.equal(body.code, 'rate_limit_unavailable', `${path}: rate_limit_unavailable`)
+    t.ok(Number(response.headers.get('retry-after')) >= 1, `${path}: Retry-After`)
+    t.notOk('token' in body, `${path}: nothing issued`)
+  }
+  t.equal((await fetch(`${server.base}/health/live`)).status, 200)
+})
