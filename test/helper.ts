@@ -4,6 +4,7 @@ import { Ajv } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
+import { Redis } from 'ioredis'
 import { build } from '../app.js'
 import { loadConfig } from '../lib/config.js'
 import type { Config, Env } from '../lib/config.js'
@@ -110,4 +111,24 @@ export function assertProblem (
   t.match(body, { title: String, detail: String })
   t.notMatch(response.body, /FAST_JWT|FST_|Mongo|stack|at \w+ \(|node_modules/, 'no internals leak')
   return body
+}
+
+/**
+ * Empties the given Redis database for a test and returns false, or returns why the test must
+ * skip (printed, so a machine without Redis still passes `npm test` and says what it left out).
+ */
+export async function redisSkipReason (url: string, what: string): Promise<string | false> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {})
+  try {
+    await probe.connect()
+    await probe.flushdb()
+    return false
+  } catch {
+    const reason = `Redis is not reachable at ${new URL(url).host}; ${what} needs it`
+    process.stdout.write(`# skipping: ${reason}\n`)
+    return reason
+  } finally {
+    probe.disconnect()
+  }
 }

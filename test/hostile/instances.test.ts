@@ -1,27 +1,12 @@
 import { test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
+import { redisSkipReason } from '../helper.js'
 import { startServer } from '../process.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379/8'
 const API_KEY = 'instances-api-key-0123456789'
 
-async function redisSkip (): Promise<string | false> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probe.on('error', () => {})
-  try {
-    await probe.connect()
-    await probe.flushdb()
-    return false
-  } catch {
-    return 'Redis is not reachable at 127.0.0.1:6379; the several-instance test needs it'
-  } finally {
-    probe.disconnect()
-  }
-}
-
-const skip = await redisSkip()
-if (skip !== false) process.stdout.write(`# skipping several-instance test: ${skip}\n`)
+const skip = await redisSkipReason(REDIS_URL, 'the several-instance test')
 
 test('two service processes sharing Redis and keys: one global budget, tokens valid on both', { skip }, async (t) => {
   const env = {

@@ -1,22 +1,7 @@
 import { test } from 'tap'
-import { Redis } from 'ioredis'
-import { API_KEY, assertProblem, buildTestApp } from '../helper.js'
+import { API_KEY, assertProblem, buildTestApp, redisSkipReason } from '../helper.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379/7'
-
-async function redisReachable (): Promise<string | false> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probe.on('error', () => {})
-  try {
-    await probe.connect()
-    await probe.flushdb()
-    return false
-  } catch {
-    return 'Redis is not reachable at 127.0.0.1:6379; shared rate-limit tests need it'
-  } finally {
-    probe.disconnect()
-  }
-}
 
 test('the global limit answers 429 problem+json with Retry-After, and 404s count too', async (t) => {
   const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute' } })
@@ -61,8 +46,7 @@ test('TRUST_PROXY decides whose address is limited', async (t) => {
   assertProblem(t, await direct.inject({ url: '/v1/me', headers: { 'x-forwarded-for': '203.0.113.2' } }), 429, 'rate_limited')
 })
 
-const redisSkip = await redisReachable()
-if (redisSkip !== false) process.stdout.write(`# skipping shared-Redis test: ${redisSkip}\n`)
+const redisSkip = await redisSkipReason(REDIS_URL, 'the shared rate-limit test')
 
 test('two instances sharing Redis enforce one budget', { skip: redisSkip }, async (t) => {
   const env = { RATE_LIMIT_MAX: '4', REDIS_URL }
