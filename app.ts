@@ -47,7 +47,7 @@ const BODY_LIMIT_BYTES = 16 * 1024
 
 /**
  * One access-log line per request instead of Fastify's two, with flat fields: nested objects
- * cost pino's redaction about as much as the rest of the line (see docs/dx.md, Benchmark).
+ * cost pino's redaction about as much as the rest of the line (README, Benchmark).
  */
 export class AccessLog extends LogController {
   override incomingRequest (): void {}

@@ -27,8 +27,7 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const settings = fastify.config.appVerify
   // One budget for both paths: alternating between them must not double a client's rate.
   const limitPerClient = fastify.rateLimit({ max: settings.rateLimit.max, timeWindow: settings.rateLimit.windowMs }) as unknown as onRequestAsyncHookHandler
-  // keyOrBearerSecurity's inferred union type does not fit Fastify's security type; same value, widened.
-  const security: Array<Record<string, string[]>> = settings.public ? [] : keyOrBearerSecurity as unknown as Array<Record<string, string[]>>
+  const security = settings.public ? [] : keyOrBearerSecurity
   const problems = settings.public ? problemResponses(400, 409, 429, 503) : problemResponses(400, 401, 409, 429, 503)
 
   const response = {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifySchemaValidationError } from 'fastify'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { invalidApiUsage, VerificationService } from '../../lib/verification.js'
-import { apiKeySecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
 import {
   CheckVerificationRequestSchema,
   StartVerificationRequestSchema,
@@ -20,9 +20,6 @@ const checkProblems = {
     content: { 'application/problem+json': { schema: Type.Ref(VerificationProblemSchema) } }
   } as unknown as TSchema
 }
-
-// Same value as schemas/common.ts keyOrBearerSecurity, whose inferred union type the route typing refuses.
-const keyOrBearer: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]
 
 const AuthIdParams = Type.Object({
   auth_id: Type.String({ minLength: 1, maxLength: 120, description: 'The verification\'s auth_id' })
@@ -66,7 +63,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Creates a verification and sends AUTH_MESSAGE with a fresh code to `recipient`. The same `auth_id` while ' +
         'pending is a resend: a new code, after SMS_RESEND_COOLDOWN, at most SMS_MAX_SENDS in all, attempts NOT reset. ' +
         'Once a verification has ended (approved, canceled, expired), its auth_id can start a new one.',
-      security: keyOrBearer,
+      security: keyOrBearerSecurity,
       body: Type.Ref(StartVerificationRequestSchema),
       response: { 201: Type.Ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
     },
@@ -89,7 +86,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Check a code',
       description: 'Each check spends one of RETRIES_ALLOWED attempts atomically; a code is single-use. ' +
         'On success the answer carries a verified-phone token unless VERIFIED_TOKEN=false.',
-      security: keyOrBearer,
+      security: keyOrBearerSecurity,
       body: Type.Ref(CheckVerificationRequestSchema),
       response: { 200: Type.Ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
     },
@@ -106,7 +103,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Check a code (Flowroute form)',
       description: 'Flowroute\'s `GET ?auth_id=&code=`, equivalent to POST /v1/verifications/check. Prefer the POST: ' +
         'query strings end up in proxy logs.',
-      security: keyOrBearer,
+      security: keyOrBearerSecurity,
       querystring: Type.Object({
         auth_id: Type.String({ minLength: 1, maxLength: 120 }),
         code: Type.String({ pattern: '^[0-9]{4,10}$', description: 'Exactly CODE_LENGTH ASCII digits' })
