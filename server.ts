@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { build } from './app.js'
+import { apiKeyId } from './lib/api-keys.js'
 import { ConfigError, loadConfig } from './lib/config.js'
 import type { Config } from './lib/config.js'
 
@@ -35,6 +36,7 @@ closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
 })
 
 await app.listen({ port: config.port, host: config.host })
+for (const warning of config.warnings) app.log.warn(warning)
 
 if (config.generatedSecrets.length > 0) {
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${app.server.address() !== null && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`
@@ -43,7 +45,10 @@ if (config.generatedSecrets.length > 0) {
     '  tokenmint is running in development mode with generated secrets',
     `  (kept in ${SECRETS_FILE}; set ${config.generatedSecrets.join(', ')} to use your own).`,
     '',
-    `  API key:     ${config.apiKeys[0] ?? ''}`,
+    // A configured key is the operator's secret: only a key this process generated is shown in full.
+    config.generatedSecrets.includes('API_KEYS')
+      ? `  API key:     ${config.apiKeys[0] ?? ''}`
+      : `  API keys:    configured in API_KEYS (key ids ${config.apiKeys.map(apiKeyId).join(', ')})`,
     `  Swagger UI:  ${base}/docs   (Authorize -> apiKey, then try POST /gen-jwt)`,
     `  Store:       ${config.mongodbUrl === undefined ? 'embedded memory store (data is lost on restart)' : 'MongoDB'}`,
     ''

@@ -88,9 +88,10 @@ export function headerDefect (token: string): string | undefined {
  * headerDefect with a bounded memo of verdicts by token (a pure function of the token), sized like
  * the verifier's own cache: an app presents the same token on every call until it expires.
  */
-export function memoizedHeaderDefect (size: number): (token: string) => string | undefined {
-  const verdicts = new Map<string, string | undefined>()
+export function memoizedHeaderDefect (size: number, verdicts = new Map<string, string | undefined>()): (token: string) => string | undefined {
   return (token) => {
+    // Refused by length before the cache: a remembered verdict must never cost more than MAX_TOKEN_LENGTH.
+    if (token.length > MAX_TOKEN_LENGTH) return headerDefect(token)
     if (verdicts.has(token)) return verdicts.get(token)
     const verdict = headerDefect(token)
     // Oldest first out: a Map iterates in insertion order.

@@ -5,6 +5,13 @@ export interface ApiKeyMatcher {
   match (presented: string): string | undefined
 }
 
+const KEY_ID_LENGTH = 12
+
+/** A key's public id: the first 12 hex digits of its SHA-256, safe to print and log. */
+export function apiKeyId (key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, KEY_ID_LENGTH)
+}
+
 /** Compares presented keys against every configured key in constant time (no early exit). */
 export function apiKeyMatcher (keys: readonly string[]): ApiKeyMatcher {
   const digests = keys.map((key) => createHash('sha256').update(key).digest())
@@ -15,7 +22,7 @@ export function apiKeyMatcher (keys: readonly string[]): ApiKeyMatcher {
       for (const digest of digests) {
         if (timingSafeEqual(digest, candidate)) found = digest
       }
-      return found === undefined ? undefined : found.toString('hex').slice(0, 12)
+      return found === undefined ? undefined : found.toString('hex').slice(0, KEY_ID_LENGTH)
     }
   }
 }

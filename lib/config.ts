@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path'
 import { isIP } from 'node:net'
 import { generatePrivateJwk } from './keys.js'
+import { renderAuthMessage } from './otp.js'
+import { smsLength } from './sms-text.js'
 
 export type Env = Record<string, string | undefined>
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
@@ -66,7 +68,14 @@ export interface Config {
   redisUrl: string | undefined
   /** Names of secrets generated for development (never set in production). */
   generatedSecrets: string[]
+  /** Settings that work but deserve a look (logged once at start). */
+  warnings: string[]
 }
+
+/** Shortest accepted HMAC keys, in characters: as strong as JWT_SECRET's 32 bytes when random. */
+export const MIN_SECRET_LENGTH = 32
+/** Twilio's Messages resource refuses bodies over 1,600 characters (error 21617). */
+export const TWILIO_MAX_BODY = 1600
 
 export class ConfigError extends Error {
   readonly problems: string[]
@@ -223,8 +232,14 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     },
     trustProxy: read.proxies('TRUST_PROXY'),
     redisUrl: read.url('REDIS_URL'),
-    generatedSecrets: generated
+    generatedSecrets: generated,
+    warnings: []
   }
+
+  for (const [name, value] of [['OTP_PEPPER', config.otp.pepper], ['SMS_WEBHOOK_SECRET', config.sms.webhook.secret]] as const) {
+    if (value !== undefined && value !== '' && value.length < MIN_SECRET_LENGTH) problems.push(`${name}: must be at least ${MIN_SECRET_LENGTH} characters`)
+  }
+  problems.push(...messageProblems(config))
 
   if (production) problems.push(...productionProblems(config))
   else problems.push(...providerProblems(config, false))
@@ -252,6 +267,12 @@ function productionProblems (config: Config): string[] {
   return missing
 }
 
+const FLOWROUTE_NUMBER = /^\+?1[2-9]\d{2}[2-9]\d{6}$/
+const TWILIO_ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/
+export const TWILIO_MESSAGING_SERVICE = /^MG[0-9a-fA-F]{32}$/
+const E164 = /^\+[1-9]\d{6,14}$/
+const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/
+
 function providerProblems (config: Config, production: boolean): string[] {
   const problems: string[] = []
   const { sms } = config
@@ -265,10 +286,17 @@ function providerProblems (config: Config, production: boolean): string[] {
     need('FLOWROUTE_ACCESS_KEY', sms.flowroute.accessKey)
     need('FLOWROUTE_SECRET_KEY', sms.flowroute.secretKey)
     need('FLOWROUTE_NUMBER', sms.flowroute.number)
+    const number = sms.flowroute.number
+    if (number !== undefined && !FLOWROUTE_NUMBER.test(number)) problems.push('FLOWROUTE_NUMBER: must be an 11-digit NANP number such as 12065550100 ("+" optional)')
   } else if (sms.provider === 'twilio') {
     need('TWILIO_ACCOUNT_SID', sms.twilio.accountSid)
     need('TWILIO_AUTH_TOKEN', sms.twilio.authToken)
     need('TWILIO_FROM', sms.twilio.from)
+    const { accountSid, from } = sms.twilio
+    if (accountSid !== undefined && !TWILIO_ACCOUNT_SID.test(accountSid)) problems.push('TWILIO_ACCOUNT_SID: must be "AC" followed by 32 hexadecimal digits')
+    if (from !== undefined && !(E164.test(from) || TWILIO_MESSAGING_SERVICE.test(from) || ALPHANUMERIC_SENDER.test(from))) {
+      problems.push('TWILIO_FROM: must be an E.164 number (+12065550100), a messaging service SID (MG + 32 hex digits) or an alphanumeric sender ID (up to 11 letters, digits and spaces)')
+    }
   }
   if (production) {
     for (const [name, url] of [['SMS_WEBHOOK_URL', sms.webhook.url], ['FLOWROUTE_BASE_URL', sms.flowroute.baseUrl], ['TWILIO_BASE_URL', sms.twilio.baseUrl]] as const) {
@@ -276,6 +304,20 @@ function providerProblems (config: Config, production: boolean): string[] {
     }
   }
   return problems
+}
+
+/** The longest AUTH_MESSAGE a code can render to: refused over the provider's limit, warned about over one segment. */
+function messageProblems (config: Config): string[] {
+  const { sms, otp } = config
+  const rendered = renderAuthMessage(sms.authMessage, '0'.repeat(otp.codeLength), sms.orgName)
+  if (sms.provider === 'twilio' && rendered.length > TWILIO_MAX_BODY) {
+    return [`AUTH_MESSAGE: renders to ${rendered.length} characters; Twilio accepts at most ${TWILIO_MAX_BODY}`]
+  }
+  const length = smsLength(rendered)
+  if (length.units > length.singleSegmentLimit) {
+    config.warnings.push(`AUTH_MESSAGE renders to ${length.units} ${length.encoding} units, more than one SMS segment (${length.singleSegmentLimit}): each message is billed as several`)
+  }
+  return []
 }
 
 function decodeBase64 (text: string): Buffer | undefined {

@@ -25,7 +25,7 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info'
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1'
 const ROUTES = process.env.BENCH_ROUTES ?? ''
 const API_KEY = 'bench-api-key-0123456789abcdef'
-const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
+const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef'
 const INSTANCE_ID = '123445'
 
 type Kind = 'service' | 'baseline'

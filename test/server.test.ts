@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { apiKeyId } from '../lib/api-keys.js'
 import { spawnServer, startServer } from './process.js'
 
 test('npm start: development defaults print the API key once, logs carry no secrets, SIGTERM closes cleanly', async (t) => {
@@ -36,4 +37,14 @@ test('production refuses to start on insecure defaults and says what is missing'
   t.equal(code, 1)
   t.match(output, /refuses to start/)
   t.match(output, /API_KEYS[\s\S]*MONGODB_URL[\s\S]*OTP_PEPPER/)
+})
+
+test('a configured API key is never printed: the banner shows its key id when other secrets are generated', async (t) => {
+  const configured = 'operator-chosen-key-0123456789'
+  const server = await startServer({ API_KEYS: configured }, /Store: /)
+  t.notMatch(server.output(), configured, 'the configured key is not on stdout')
+  t.match(server.output(), `key ids ${apiKeyId(configured)}`)
+  t.match(server.output(), /set JWT_SECRET/, 'the banner still shows for the generated secrets')
+  server.kill('SIGTERM')
+  t.equal(await server.exited, 0)
 })

@@ -1,3 +1,4 @@
+import { TWILIO_MESSAGING_SERVICE } from '../../lib/config.js'
 import { basicAuth, postToProvider } from './http.js'
 import { SmsDeliveryError } from './types.js'
 import type { SmsMessage, SmsSender } from './types.js'
@@ -5,7 +6,7 @@ import type { SmsMessage, SmsSender } from './types.js'
 export interface TwilioOptions {
   accountSid: string
   authToken: string
-  /** E.164 sender number or messaging service sender. */
+  /** E.164 number or alphanumeric sender ID (sent as From), or a messaging service SID MG… (sent as MessagingServiceSid). */
   from: string
   baseUrl: string
   timeoutMs?: number
@@ -13,7 +14,7 @@ export interface TwilioOptions {
 
 /**
  * Twilio Messages API: POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded
- * To/From/Body, HTTP Basic (account SID : auth token), answered by 201 with the message `sid`.
+ * To, From (or MessagingServiceSid) and Body, HTTP Basic (account SID : auth token), answered by 201 with the message `sid`.
  */
 export function createTwilioSender (options: TwilioOptions): SmsSender {
   return {
@@ -26,7 +27,7 @@ export function createTwilioSender (options: TwilioOptions): SmsSender {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json'
         },
-        body: new URLSearchParams({ To: message.to, From: options.from, Body: message.body }).toString(),
+        body: new URLSearchParams({ To: message.to, [TWILIO_MESSAGING_SERVICE.test(options.from) ? 'MessagingServiceSid' : 'From']: options.from, Body: message.body }).toString(),
         accepted: (status) => status === 201 || status === 200,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
       })

@@ -7,7 +7,7 @@ import type { TokenmintClient } from '../../client/index.js'
 import { API_KEY, buildTestApp, decodeJwt } from '../helper.js'
 import { reply, startFakeProvider } from '../fake-provider.js'
 
-const SECRET = 'webhook-secret-for-client-tests'
+const SECRET = 'webhook-secret-for-client-tests-0123456789'
 const PHONE = '+15551234567'
 
 interface Harness {

@@ -27,7 +27,7 @@ async function outageTarget (t: Parameters<typeof hostileTarget>[0]): Promise<Ou
   const sms = await startFakeProvider(t, reply(200, {}))
   const inner = createMemoryStore()
   let faults: FaultyStore | undefined
-  const target = await hostileTarget(t, { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${sms.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'outage-webhook-secret', SMS_RESEND_COOLDOWN: '0' }, () => {
+  const target = await hostileTarget(t, { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${sms.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'outage-webhook-secret-0123456789abcdef', SMS_RESEND_COOLDOWN: '0' }, () => {
     faults = faultyStore(inner)
     return faults.store
   })

@@ -13,7 +13,7 @@ async function slowSmsWebhook (t: Test): Promise<FakeProvider & { env: Record<st
   const provider = await startFakeProvider(t, (_request, response) => {
     setTimeout(() => { response.writeHead(200, { 'content-type': 'application/json' }).end('{}') }, 300)
   })
-  return Object.assign(provider, { env: { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${provider.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'shutdown-webhook-secret' } })
+  return Object.assign(provider, { env: { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${provider.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'shutdown-webhook-secret-0123456789abcdef' } })
 }
 
 /** Resolves once `count` SMS reached the webhook: those verification requests are inside the server, mid-flight. */

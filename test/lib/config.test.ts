@@ -112,12 +112,12 @@ test('production refuses insecure defaults and lists everything missing', async 
     API_KEYS: 'production-key-0123456789abcdef',
     MONGODB_URL: 'mongodb://db.internal:27017',
     JWT_SECRET: Buffer.alloc(32, 7).toString('base64'),
-    OTP_PEPPER: 'pepper-pepper-pepper-pepper',
+    OTP_PEPPER: 'pepper-pepper-pepper-pepper-pepper-pepper',
     APPVERIFY_API_KEY: Buffer.alloc(32, 9).toString('base64'),
     APPVERIFY_CUSTOMER_ID: 'CUST-1',
     SMS_PROVIDER: 'webhook',
     SMS_WEBHOOK_URL: 'https://sms.internal/send',
-    SMS_WEBHOOK_SECRET: 'webhook-secret'
+    SMS_WEBHOOK_SECRET: 'webhook-secret-webhook-secret-webhook-secret'
   }, { secretsFile: '/nonexistent/never-written.json' })
   t.same(complete.generatedSecrets, [], 'production generates nothing')
   t.equal(complete.nodeEnv, 'production')

@@ -60,6 +60,13 @@ test('twilio: POST Accounts/{sid}/Messages.json, form-encoded To/From/Body, basi
   t.same(Object.fromEntries(new URLSearchParams(request?.body)), { To: '+15551234567', From: '+12065550101', Body: message.body })
 })
 
+test('twilio: a messaging service SID (MG...) goes as MessagingServiceSid, not From', async (t) => {
+  const twilio = await startFakeProvider(t, reply(201, { sid: 'SM1' }))
+  const service = `MG${'0123456789abcdef'.repeat(2)}`
+  await createTwilioSender({ accountSid: 'AC1', authToken: 't', from: service, baseUrl: twilio.baseUrl }).send(message)
+  t.same(Object.fromEntries(new URLSearchParams(twilio.received[0]?.body)), { To: '+15551234567', MessagingServiceSid: service, Body: message.body })
+})
+
 test('twilio: a 400 with an error code fails without retry and without the message text', async (t) => {
   const twilio = await startFakeProvider(t, reply(400, { code: 21211, message: "The 'To' number +15551234567 is not a valid phone number.", status: 400 }))
   const sender = createTwilioSender({ accountSid: 'AC1', authToken: 't', from: '+12065550101', baseUrl: twilio.baseUrl })
@@ -136,9 +143,9 @@ test('console: prints the SMS through its own write, not the logger', async (t) 
 
 test('createSmsSender builds the configured provider and refuses console in production', async (t) => {
   t.equal(createSmsSender(testConfig()).provider, 'console')
-  t.equal(createSmsSender(testConfig({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'http://127.0.0.1:9/x', SMS_WEBHOOK_SECRET: 's' })).provider, 'webhook')
+  t.equal(createSmsSender(testConfig({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'http://127.0.0.1:9/x', SMS_WEBHOOK_SECRET: 'w'.repeat(32) })).provider, 'webhook')
   t.equal(createSmsSender(testConfig({ SMS_PROVIDER: 'flowroute', FLOWROUTE_ACCESS_KEY: 'a', FLOWROUTE_SECRET_KEY: 'b', FLOWROUTE_NUMBER: '12065550101' })).provider, 'flowroute')
-  t.equal(createSmsSender(testConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+12065550101' })).provider, 'twilio')
+  t.equal(createSmsSender(testConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+12065550101' })).provider, 'twilio')
   const config = testConfig()
   t.throws(() => createSmsSender({ ...config, nodeEnv: 'production' }), /refused in production/)
   t.throws(() => createSmsSender({ ...config, sms: { ...config.sms, provider: 'twilio' } }), /setting is missing/)

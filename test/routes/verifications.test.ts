@@ -7,7 +7,7 @@ import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, 
 import { reply, startFakeProvider } from '../fake-provider.js'
 import type { FakeProvider } from '../fake-provider.js'
 
-const SECRET = 'webhook-secret-for-tests'
+const SECRET = 'webhook-secret-for-tests-0123456789abcdef'
 const headers = { 'x-api-key': API_KEY }
 const PHONE = '+15551234567'
 
