@@ -215,18 +215,25 @@ export class VerificationService {
     return started(updated, sms.maxSends)
   }
 
-  /** Spends the recipient's hourly budget and sends; undoes the store change when either fails. */
+  /**
+   * Reserves a send in the recipient's sliding hour, sends, and gives the reservation back when the
+   * provider did not take the SMS (so refused sends never lock a number out); undoes the store change
+   * when either fails.
+   */
   private async deliver (record: VerificationRecord, code: string, undo: () => Promise<void>): Promise<void> {
     const { sms, sender, repository } = this.deps
-    const now = this.now().getTime()
-    const windowStart = Math.floor(now / HOUR_MS) * HOUR_MS
+    const now = this.now()
+    const sendId = randomUUID()
+    let reserved = false
     try {
-      const count = await repository.countRecipientSend(record.recipient, new Date(windowStart), new Date(windowStart + HOUR_MS))
-      if (count > sms.recipientHourlyLimit) {
-        throw tooManyRequests('recipient_limit_reached', 'Too many codes were sent to this number in the last hour; try later.', (windowStart + HOUR_MS - now) / 1000)
+      const reservation = await repository.reserveRecipientSend(record.recipient, sendId, now, HOUR_MS, sms.recipientHourlyLimit)
+      if (!reservation.reserved) {
+        throw tooManyRequests('recipient_limit_reached', 'Too many codes were sent to this number in the last hour; try later.', (reservation.retryAt.getTime() - now.getTime()) / 1000)
       }
+      reserved = true
       await sender.send({ to: record.recipient, body: renderAuthMessage(sms.authMessage, code, sms.orgName), authId: record.auth_id })
     } catch (error) {
+      if (reserved && error instanceof SmsDeliveryError) await repository.releaseRecipientSend(record.recipient, sendId).catch(() => {})
       await undo()
       if (error instanceof SmsDeliveryError) {
         this.deps.onDeliveryFailure?.(error.reason)

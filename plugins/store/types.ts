@@ -161,10 +161,18 @@ export interface VerificationRepository {
   /** pending → canceled while it is still usable (unexpired, attempts left). */
   cancel (authId: string, now: Date, purgeAt: Date): Promise<boolean>
   /**
-   * Counts one SMS to `recipient` in the window starting at windowStart and returns the count
-   * including this one; the counter disappears at windowEnd.
+   * Reserves one SMS to `recipient` in the sliding window (now - windowMs, now]: held under sendId
+   * while fewer than `limit` sends are held in that window, refused otherwise. One atomic step, so
+   * concurrent senders cannot overspend. `retryAt` is when the oldest held send leaves the window.
    */
-  countRecipientSend (recipient: string, windowStart: Date, windowEnd: Date): Promise<number>
+  reserveRecipientSend (recipient: string, sendId: string, now: Date, windowMs: number, limit: number): Promise<RecipientReservation>
+  /** Gives a reservation back: the provider did not take the SMS, so it does not count. */
+  releaseRecipientSend (recipient: string, sendId: string): Promise<void>
+}
+
+export interface RecipientReservation {
+  reserved: boolean
+  retryAt: Date
 }
 
 /** A login account (contract §4); the password is kept only as a scrypt hash. */

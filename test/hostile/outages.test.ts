@@ -104,14 +104,14 @@ test('store failing part-way through a request: 503, and nothing half-written on
   const at = (repository: string, ...methods: string[]) => (r: string, m: string) => r === repository && methods.includes(m)
 
   // Created, then the store fails before the SMS: the compensating delete runs and nothing is pending.
-  faults.fail(at('verifications', 'countRecipientSend'))
+  faults.fail(at('verifications', 'reserveRecipientSend'))
   expect503(t, 'start, store fails before the SMS', await send(target.base, { method: 'POST', path: '/v1/verifications', headers: key, body: { auth_id: 'half-1', recipient: '+15551234567' } }), Date.now())
   faults.heal()
   t.equal(await inner.verifications.find('half-1', new Date()), null, 'the created verification was removed')
   t.equal(sms.received.length, 0, 'no SMS went out')
 
   // Created, then the store fails for good (the compensating delete fails too): the record is only provisional.
-  faults.fail(at('verifications', 'countRecipientSend', 'remove'))
+  faults.fail(at('verifications', 'reserveRecipientSend', 'remove'))
   expect503(t, 'start, store gone after the insert', await send(target.base, { method: 'POST', path: '/v1/verifications', headers: key, body: { auth_id: 'half-2', recipient: '+15551234567' } }), Date.now())
   faults.heal()
   const orphan = await inner.verifications.find('half-2', new Date())

@@ -81,7 +81,7 @@ test('start gives up with 409 when the auth_id keeps changing; store errors pass
   await t.rejects(service.start('busy', '+15551234567'), { statusCode: 409, code: 'auth_id_in_use' })
   const { service: failing } = setup({ ...base, create: async () => { throw new Error('disk on fire') } })
   await t.rejects(failing.start('x', '+15551234567'), /disk on fire/)
-  const { service: unsent } = setup({ ...base, countRecipientSend: async () => { throw new Error('store down') } })
+  const { service: unsent } = setup({ ...base, reserveRecipientSend: async () => { throw new Error('store down') } })
   await t.rejects(unsent.start('y', '+15551234567'), /store down/)
   t.equal(await base.find('y', new Date()), null, 'the claim is undone on any failure')
 })

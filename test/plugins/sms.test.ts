@@ -1,4 +1,8 @@
 import { createHmac } from 'node:crypto'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { test } from 'tap'
 import { createSmsSender } from '../../plugins/sms.js'
 import { createConsoleSender } from '../../plugins/sms/console.js'
@@ -101,8 +105,57 @@ test('a 503 or a dropped connection is tried once more; a second failure is fina
 
   twilio.received.length = 0
   twilio.answer = drop
-  t.match(await reasonOf(sender.send(message)), /twilio is unreachable/)
-  t.equal(twilio.received.length, 2)
+  t.match(await reasonOf(sender.send(message)), /twilio failed mid-request \((ECONNRESET|UND_ERR_SOCKET)\); not retried/)
+  t.equal(twilio.received.length, 1, 'a connection cut after the request went out is not retried: the SMS may be on its way')
+
+  twilio.received.length = 0
+  twilio.answer = (_request, response) => { response.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end() }
+  t.equal(await reasonOf(sender.send(message)), 'twilio answered HTTP 302 (redirects are not followed)')
+  t.equal(twilio.received.length, 1, 'a redirect is neither followed nor retried')
+
+  twilio.received.length = 0
+  twilio.answer = (_request, response) => {
+    response.writeHead(201, { 'content-type': 'application/json', 'content-length': '100' })
+    response.write('{"sid":')
+    setTimeout(() => response.socket?.destroy(), 20)
+  }
+  t.match(await reasonOf(sender.send(message)), /twilio broke off its answer/)
+  t.equal(twilio.received.length, 1)
+})
+
+test('only a refused connection (nothing was written) is tried again', async (t) => {
+  const realFetch = globalThis.fetch
+  let calls = 0
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => { calls++; return await realFetch(...args) }
+  t.teardown(() => { globalThis.fetch = realFetch })
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise((resolve) => closed.close(resolve))
+  const refused = createTwilioSender({ accountSid: 'AC1', authToken: 't', from: '+12065550101', baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 })
+  t.equal(await reasonOf(refused.send(message)), 'twilio is unreachable (ECONNREFUSED)')
+  t.equal(calls, 2, 'refused twice: two tries')
+})
+
+test('a provider that sends 200 headers and then stalls is cut off at the deadline, every time, under forced garbage collection', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const collector = setInterval(gc, 50)
+  t.teardown(() => { clearInterval(collector) })
+  const stalled = await startFakeProvider(t, (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.write('{')
+  })
+  const timeoutMs = 300
+  const sender = createWebhookSender({ url: `${stalled.baseUrl}/sms`, secret: 's', timeoutMs })
+  const took: number[] = []
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const started = Date.now()
+    t.equal(await reasonOf(sender.send(message)), 'webhook did not answer in time')
+    took.push(Date.now() - started)
+  }
+  t.ok(Math.max(...took) < timeoutMs + 1000, `every send ended within deadline + 1 s (slowest ${Math.max(...took)} ms)`)
+  t.equal(stalled.received.length, 20, 'a stalled body is not retried')
 })
 
 test('a provider that does not answer fails within the timeout and is not retried', async (t) => {

@@ -314,6 +314,17 @@ test('SMS_ALLOWED_COUNTRIES and the per-recipient hourly budget protect against 
   t.equal((await start('other', '+15557654321')).statusCode, 201, 'the budget is per recipient')
 })
 
+test('sends the provider refused do not spend the recipient budget', async (t) => {
+  const { hook, start } = await harness(t, { SMS_RECIPIENT_HOURLY_LIMIT: '3' })
+  const accept = hook.answer
+  hook.answer = reply(400, { error: 'refused' })
+  for (let i = 1; i <= 3; i++) assertProblem(t, await start(`refused-${i}`), 502, 'sms_delivery_failed')
+  hook.answer = accept
+  for (let i = 1; i <= 3; i++) t.equal((await start(`accepted-${i}`)).statusCode, 201, `accepted send ${i} of 3 passes after 3 refused ones`)
+  assertProblem(t, await start('accepted-4'), 429, 'recipient_limit_reached')
+  t.equal(hook.received.length, 6, 'three refused and three accepted; the fourth accepted send never reached the provider')
+})
+
 test('recipients: E.164, 11-digit string or number; anything else is invalid_phone_number', async (t) => {
   const { app, start } = await harness(t)
   t.equal((await start('phone-1', '15551234567')).statusCode, 201)

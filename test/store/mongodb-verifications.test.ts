@@ -37,7 +37,7 @@ test('MongoDB verifications: each operation is one conditional update with the f
     deleteOne: () => ({ deletedCount: 1 }),
     replaceOne: () => ({ upsertedCount: 1 }),
     createIndexes: () => [],
-    'sms_recipient_sends.findOneAndUpdate': () => ({ _id: 'k', count: 4, expires_at: later })
+    'sms_recipient_sends.findOneAndUpdate': () => ({ _id: '+15551234567', sends: [{ id: 'old', at: now }, { id: 's1', at: later }], expires_at: later })
   })
   const repository = createMongoVerifications(db)
 
@@ -87,12 +87,18 @@ test('MongoDB verifications: each operation is one conditional update with the f
   t.same(calls[1]?.args[0], { auth_id: 'a', id: 'v1' })
   t.ok(await repository.cancel('a', now, later))
   t.same(calls[2]?.args[0], { auth_id: 'a', status: 'pending', expires_at: { $gt: now }, attempts_left: { $gt: 0 } })
-  t.equal(await repository.countRecipientSend('+15551234567', now, later), 4)
+  t.same(await repository.reserveRecipientSend('+15551234567', 's1', later, 3_600_000, 3), { reserved: true, retryAt: new Date(now.getTime() + 3_600_000) })
   t.same(calls[3]?.args, [
-    { _id: `+15551234567|${now.toISOString()}` },
-    { $inc: { count: 1 }, $setOnInsert: { expires_at: later } },
+    { _id: '+15551234567' },
+    [
+      { $set: { sends: { $filter: { input: { $ifNull: ['$sends', []] }, cond: { $gt: ['$$this.at', new Date(later.getTime() - 3_600_000)] } } } } },
+      { $set: { sends: { $cond: [{ $lt: [{ $size: '$sends' }, 3] }, { $concatArrays: ['$sends', [{ id: 's1', at: later }]] }, '$sends'] }, expires_at: new Date(later.getTime() + 3_600_000) } }
+    ],
     { upsert: true, returnDocument: 'after' }
-  ])
+  ], 'one conditional pipeline update: the limit sits in the update itself')
+  t.same((await repository.reserveRecipientSend('+15551234567', 'refused', later, 3_600_000, 3)).reserved, false, 'a send missing from the log was refused')
+  await repository.releaseRecipientSend('+15551234567', 's1')
+  t.same(calls.at(-1)?.args, [{ _id: '+15551234567' }, { $pull: { sends: { id: 's1' } } }])
 })
 
 test('MongoDB verifications: misses, duplicate keys and the upsert race', async (t) => {
@@ -107,7 +113,7 @@ test('MongoDB verifications: misses, duplicate keys and the upsert race', async 
     'sms_recipient_sends.findOneAndUpdate': () => {
       upserts++
       if (upserts === 1) duplicate()
-      return { _id: 'k', count: 2, expires_at: later }
+      return { _id: '+1', sends: [{ id: 's', at: now }], expires_at: later }
     }
   })
   const repository = createMongoVerifications(db)
@@ -119,9 +125,9 @@ test('MongoDB verifications: misses, duplicate keys and the upsert race', async 
   t.notOk(await repository.restoreCode('a', 'v1', 1, { code_hash: 'h', last_sent_at: now, expires_at: later, purge_at: later, sends: 1 }))
   t.notOk(await repository.remove('a', 'v1'))
   t.notOk(await repository.cancel('a', now, later))
-  t.equal(await repository.countRecipientSend('+1', now, later), 2, 'the loser of the first-upsert race increments')
+  t.ok((await repository.reserveRecipientSend('+1', 's', now, 3_600_000, 3)).reserved, 'the loser of the first-upsert race reserves on its second try')
   await t.rejects(repository.find({ $ne: null } as unknown as string, now), TypeError, 'operator objects never reach a filter')
 
   const { db: broken } = recordingDb({ 'sms_recipient_sends.findOneAndUpdate': () => { throw new Error('boom') } })
-  await t.rejects(createMongoVerifications(broken).countRecipientSend('+1', now, later), /boom/)
+  await t.rejects(createMongoVerifications(broken).reserveRecipientSend('+1', 's', now, 3_600_000, 3), /boom/)
 })

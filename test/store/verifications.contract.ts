@@ -154,15 +154,27 @@ export async function verificationsContract (t: Test, makeStore: () => Promise<S
     t.equal(await verifications.find(purged.auth_id, new Date()), null, 'past purge_at it is gone')
   })
 
-  await t.test('verifications: per-recipient send counter per window', async (t) => {
+  await t.test('verifications: per-recipient sends in a sliding window, reserved atomically and given back', async (t) => {
     const { verifications } = await makeStore()
     const recipient = `+1555${String(Date.now()).slice(-7)}`
-    const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000)
-    const end = new Date(start.getTime() + 3_600_000)
-    const counts = await Promise.all(Array.from({ length: 20 }, () => verifications.countRecipientSend(recipient, start, end)))
-    t.same([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'concurrent sends each get their own count')
-    t.equal(await verifications.countRecipientSend('+15550000000', start, end), 1, 'per recipient')
-    t.equal(await verifications.countRecipientSend(recipient, end, new Date(end.getTime() + 3_600_000)), 1, 'per window')
+    const hour = 3_600_000
+    const start = new Date()
+    const at = (ms: number): Date => new Date(start.getTime() + ms)
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => verifications.reserveRecipientSend(recipient, `s${i}`, start, hour, 3)))
+    t.equal(answers.filter((answer) => answer.reserved).length, 3, '20 concurrent sends: exactly the limit is reserved')
+    t.same(answers.find((answer) => !answer.reserved)?.retryAt, at(hour), 'a refusal says when the oldest send leaves the window')
+    t.ok((await verifications.reserveRecipientSend('+15550000000', 'other', start, hour, 3)).reserved, 'per recipient')
+
+    const held = answers.map((answer, i) => answer.reserved ? `s${i}` : undefined).filter((id) => id !== undefined)
+    await verifications.releaseRecipientSend(recipient, held[0] as string)
+    t.ok((await verifications.reserveRecipientSend(recipient, 'after-release', at(1000), hour, 3)).reserved, 'a released send no longer counts')
+    t.notOk((await verifications.reserveRecipientSend(recipient, 'full', at(2000), hour, 3)).reserved)
+    t.notOk((await verifications.reserveRecipientSend(recipient, 'still-full', at(hour - 1), hour, 3)).reserved, 'the window is an hour long, not a clock hour')
+    t.ok((await verifications.reserveRecipientSend(recipient, 'slid', at(hour), hour, 3)).reserved, 'the oldest sends leave the window one hour after they were sent')
+    t.ok((await verifications.reserveRecipientSend(recipient, 'third', at(hour + 2), hour, 3)).reserved, 'both sends of the first instant left')
+    t.notOk((await verifications.reserveRecipientSend(recipient, 'again-full', at(hour + 3), hour, 3)).reserved)
+    await verifications.releaseRecipientSend(recipient, 'no-such-send')
+    await verifications.releaseRecipientSend('+15559999999', 'never-sent')
   })
 
   await t.test('verifications: keys that are not strings never reach a query', async (t) => {

@@ -1,6 +1,9 @@
 import type { VerificationRecord, VerificationRepository } from '../types.js'
 import { DuplicateKeyError, storeKey } from '../types.js'
 
+/** Send logs older than this are swept: longer than any recipient window in use (one hour). */
+const RECIPIENT_WINDOW_KEEP_MS = 2 * 3_600_000
+
 export type MemoryVerificationRepository = VerificationRepository & {
   /** Drops records past purge_at and counters past their window (the TTL index's job in MongoDB). */
   sweep (now: number): void
@@ -13,7 +16,8 @@ export type MemoryVerificationRepository = VerificationRepository & {
  */
 export function createMemoryVerifications (): MemoryVerificationRepository {
   const records = new Map<string, VerificationRecord>()
-  const sends = new Map<string, { count: number, expiresAt: number }>()
+  /** Per recipient, the held sends of the sliding window, oldest first. */
+  const sends = new Map<string, Array<{ id: string, at: number }>>()
 
   const live = (authId: string, now: Date): VerificationRecord | undefined => {
     const record = records.get(storeKey(authId))
@@ -27,8 +31,8 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
       for (const [authId, record] of records) {
         if (record.purge_at.getTime() <= now) records.delete(authId)
       }
-      for (const [key, counter] of sends) {
-        if (counter.expiresAt <= now) sends.delete(key)
+      for (const [recipient, held] of sends) {
+        if (held.every((send) => send.at <= now - RECIPIENT_WINDOW_KEEP_MS)) sends.delete(recipient)
       }
     },
 
@@ -101,15 +105,18 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
       return true
     },
 
-    async countRecipientSend (recipient, windowStart, windowEnd) {
-      const key = `${storeKey(recipient)}|${windowStart.toISOString()}`
-      const counter = sends.get(key)
-      if (counter === undefined || counter.expiresAt <= windowStart.getTime()) {
-        sends.set(key, { count: 1, expiresAt: windowEnd.getTime() })
-        return 1
-      }
-      counter.count += 1
-      return counter.count
+    async reserveRecipientSend (recipient, sendId, now, windowMs, limit) {
+      const cutoff = now.getTime() - windowMs
+      const held = (sends.get(storeKey(recipient)) ?? []).filter((send) => send.at > cutoff)
+      const reserved = held.length < limit
+      if (reserved) held.push({ id: sendId, at: now.getTime() })
+      sends.set(recipient, held)
+      return { reserved, retryAt: new Date((held[0]?.at ?? now.getTime()) + windowMs) }
+    },
+
+    async releaseRecipientSend (recipient, sendId) {
+      const held = sends.get(storeKey(recipient))
+      if (held !== undefined) sends.set(recipient, held.filter((send) => send.id !== sendId))
     }
   }
 }

@@ -3,9 +3,10 @@ import type { VerificationRecord, VerificationRepository } from '../types.js'
 import { DuplicateKeyError, storeKey } from '../types.js'
 import { guard } from '../mongodb.js'
 
-interface RecipientSendCounter {
+/** One document per recipient: the sends held in its sliding window (a log of at most `limit` entries). */
+interface RecipientSendLog {
   _id: string
-  count: number
+  sends: Array<{ id: string, at: Date }>
   expires_at: Date
 }
 
@@ -21,7 +22,7 @@ const PROJECTION = { projection: { _id: 0 } } as const
  */
 export function createMongoVerifications (db: Db): MongoVerificationRepository {
   const verifications: Collection<VerificationRecord> = db.collection('verifications')
-  const recipientSends: Collection<RecipientSendCounter> = db.collection('sms_recipient_sends')
+  const recipientSends: Collection<RecipientSendLog> = db.collection('sms_recipient_sends')
 
   return {
     async ensureIndexes () {
@@ -119,23 +120,36 @@ export function createMongoVerifications (db: Db): MongoVerificationRepository {
       return result.modifiedCount === 1
     },
 
-    async countRecipientSend (recipient, windowStart, windowEnd) {
-      const key = `${storeKey(recipient)}|${windowStart.toISOString()}`
-      const increment = (): Promise<RecipientSendCounter | null> => guard(() => recipientSends.findOneAndUpdate(
-        { _id: key },
-        { $inc: { count: 1 }, $setOnInsert: { expires_at: windowEnd } },
+    async reserveRecipientSend (recipient, sendId, now, windowMs, limit) {
+      const cutoff = new Date(now.getTime() - windowMs)
+      // One pipeline update: drop sends that left the window, then append this one only while under the limit.
+      const reserve = (): Promise<RecipientSendLog | null> => guard(() => recipientSends.findOneAndUpdate(
+        { _id: storeKey(recipient) },
+        [
+          { $set: { sends: { $filter: { input: { $ifNull: ['$sends', []] }, cond: { $gt: ['$$this.at', cutoff] } } } } },
+          {
+            $set: {
+              sends: { $cond: [{ $lt: [{ $size: '$sends' }, limit] }, { $concatArrays: ['$sends', [{ id: sendId, at: now }]] }, '$sends'] },
+              expires_at: new Date(now.getTime() + windowMs)
+            }
+          }
+        ],
         { upsert: true, returnDocument: 'after' }
       ))
-      let counter: RecipientSendCounter | null
+      let log: RecipientSendLog | null
       try {
-        counter = await increment()
+        log = await reserve()
       } catch (error) {
-        // Two first sends in one window can race on the upsert; the loser simply increments.
+        // Two first sends to one recipient can race on the upsert; the loser finds the document now.
         if (!(error instanceof DuplicateKeyError)) throw error
-        counter = await increment()
+        log = await reserve()
       }
-      /* c8 ignore next */
-      return counter?.count ?? 1
+      const held = log?.sends ?? []
+      return { reserved: held.some((send) => send.id === sendId), retryAt: new Date((held[0]?.at ?? now).getTime() + windowMs) }
+    },
+
+    async releaseRecipientSend (recipient, sendId) {
+      await guard(() => recipientSends.updateOne({ _id: storeKey(recipient) }, { $pull: { sends: { id: sendId } } }))
     }
   }
 }
