@@ -26,6 +26,10 @@ declare module 'fastify' {
   }
 }
 
+function tooManyAttempts (retryAfterSeconds: number): Problem {
+  return tooManyRequests('too_many_attempts', 'Too many failed logins; try again later.', retryAfterSeconds)
+}
+
 function invalidCredentials (): Problem {
   // One body for unknown user, wrong password and malformed input: nothing tells them apart.
   return new Problem(401, 'invalid_credentials', 'The username or password is wrong.')
@@ -39,13 +43,8 @@ function attemptKey (kind: 'user' | 'client', value: string): string {
 async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
   const { store, tokens } = fastify
 
-  const throttled = (windows: Array<[AttemptWindow | null, number]>): number | undefined => {
-    const now = Date.now()
-    const waits = windows
-      .filter(([window, max]) => window !== null && window.count >= max)
-      .map(([window]) => ((window as AttemptWindow).resets_at.getTime() - now) / 1000)
-    return waits.length === 0 ? undefined : Math.max(...waits)
-  }
+  /** Seconds until a refused window resets, for Retry-After. */
+  const waitFor = (window: AttemptWindow): number => Math.max(0, (window.resets_at.getTime() - Date.now()) / 1000)
 
   const accounts: AccountService = {
     async create (rawUsername, rawPassword) {
@@ -72,22 +71,23 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       const username = normalizeUsername(rawUsername)
       const userKey = attemptKey('user', username ?? rawUsername.normalize('NFKC').toLowerCase())
       const clientKey = attemptKey('client', client)
-      const [userWindow, clientWindow] = await Promise.all([store.loginAttempts.get(userKey), store.loginAttempts.get(clientKey)])
-      const wait = throttled([[userWindow, LOGIN_THROTTLE.perUsername], [clientWindow, LOGIN_THROTTLE.perClient]])
-      if (wait !== undefined) throw tooManyRequests('too_many_attempts', 'Too many failed logins; try again later.', wait)
+      // Each attempt is counted before the password is checked, atomically in the store, so
+      // concurrent attempts cannot all pass while the first ones are still hashing.
+      const byUser = await store.loginAttempts.reserve(userKey, LOGIN_THROTTLE.perUsername, LOGIN_THROTTLE.windowMs)
+      if (!byUser.reserved) throw tooManyAttempts(waitFor(byUser.window))
+      const byClient = await store.loginAttempts.reserve(clientKey, LOGIN_THROTTLE.perClient, LOGIN_THROTTLE.windowMs)
+      if (!byClient.reserved) {
+        await store.loginAttempts.release(userKey)
+        throw tooManyAttempts(waitFor(byClient.window))
+      }
 
       const user = username === undefined ? null : await store.users.find(username)
       const password = normalizePassword(rawPassword)
       // Unknown users are checked against a dummy hash so both failures cost one scrypt.
       const matches = await verifyPassword(password ?? rawPassword, user?.password_hash ?? await dummyPasswordHash())
-      if (user === null || password === undefined || !matches) {
-        await Promise.all([
-          store.loginAttempts.fail(userKey, LOGIN_THROTTLE.windowMs),
-          store.loginAttempts.fail(clientKey, LOGIN_THROTTLE.windowMs)
-        ])
-        throw invalidCredentials()
-      }
-      await store.loginAttempts.clear(userKey)
+      if (user === null || password === undefined || !matches) throw invalidCredentials()
+      // Only failures count: success clears the username's window and gives the address its attempt back.
+      await Promise.all([store.loginAttempts.clear(userKey), store.loginAttempts.release(clientKey)])
       return await tokens.issue({ sub: userSubject(user.username), amr: ['pwd'], extra: { uid: user.user_id } })
     }
   }

@@ -132,3 +132,12 @@ export async function redisSkipReason (url: string, what: string): Promise<strin
     probe.disconnect()
   }
 }
+
+/** Polls /health/ready until it answers 200 (a MongoDB-backed app connects and creates its indexes in the background). */
+export async function waitUntilReady (app: FastifyInstance, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while ((await app.inject({ url: '/health/ready' })).statusCode !== 200) {
+    if (Date.now() > deadline) throw new Error('the app did not become ready')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

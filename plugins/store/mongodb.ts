@@ -1,13 +1,17 @@
-import { MongoError, MongoServerError } from 'mongodb'
 import type { Collection, Db, MongoClient } from 'mongodb'
 import type { AccessTokenRecord, Store } from './types.js'
-import { DuplicateKeyError, StoreUnavailableError, storeKey } from './types.js'
+import { StoreUnavailableError, storeKey } from './types.js'
+import { guard } from './mongodb/guard.js'
+import { ensureIndexes, INDEX_PLANS } from './mongodb/indexes.js'
+import type { IndexReport } from './mongodb/indexes.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
 import { createMongoUsers } from './mongodb/users.js'
 import { createMongoRevocations } from './mongodb/revocations.js'
 import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
 import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
+
+export { guard } from './mongodb/guard.js'
 
 export interface MongoStoreOptions {
   client: MongoClient
@@ -17,67 +21,81 @@ export interface MongoStoreOptions {
 }
 
 export type MongoStore = Store & {
-  /** Creates unique and TTL indexes; safe to call again. */
-  ensureIndexes (): Promise<void>
+  /**
+   * Creates every index, each on its own, and reports what is in place and what failed and why;
+   * once all are in place the store is ready. Rejects with StoreUnavailableError on an outage.
+   */
+  ensureIndexes (): Promise<IndexReport>
+  /** True once every index exists: until then ping() and the writes that rely on unique keys refuse. */
+  readonly indexesReady: boolean
 }
 
-/** Maps driver errors to the store's own: outages become StoreUnavailableError, E11000 DuplicateKeyError. */
-export async function guard<T> (operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateKeyError()
-    if (error instanceof MongoError && !(error instanceof MongoServerError)) throw new StoreUnavailableError()
-    throw error
-  }
-}
+/**
+ * The writes whose correctness rests on a unique index (no second user, xid, verification, jti,
+ * DPoP proof, login window or send log for one key). Without the index they would silently
+ * duplicate, so they answer "unavailable" until every index is in place.
+ */
+const UNIQUE_WRITES = {
+  accessTokens: ['record'],
+  transactions: ['record'],
+  verifications: ['create', 'reserveRecipientSend'],
+  users: ['create'],
+  revocations: ['revoke'],
+  dpopProofs: ['use'],
+  loginAttempts: ['reserve']
+} as const
 
 export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
-  const transactions = createMongoTransactions(db)
-  const verifications = createMongoVerifications(db)
-  const users = createMongoUsers(db)
-  const revocations = createMongoRevocations(db)
-  const dpopProofs = createMongoReplayCache(db)
-  const loginAttempts = createMongoLoginAttempts(db)
+  let ready = false
+  const notReady = (): StoreUnavailableError => new StoreUnavailableError('MongoDB indexes are not in place yet')
+
+  /** The repository with its unique-key writes refused until the indexes exist. */
+  function gated<T extends object> (repository: T, writes: readonly string[]): T {
+    const wrapped = { ...repository } as Record<string, unknown>
+    for (const name of writes) {
+      const write = (repository as Record<string, unknown>)[name] as (...args: unknown[]) => Promise<unknown>
+      wrapped[name] = async (...args: unknown[]) => {
+        if (!ready) throw notReady()
+        return await write.apply(repository, args)
+      }
+    }
+    return wrapped as T
+  }
 
   return {
     kind: 'mongodb',
+    get indexesReady () { return ready },
     async ensureIndexes () {
-      await guard(async () => {
-        await accessTokens.createIndexes([
-          { key: { jti: 1 }, name: 'jti_unique', unique: true },
-          { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
-        ])
-        await transactions.ensureIndexes()
-        for (const repository of [users, revocations, dpopProofs, loginAttempts]) await repository.ensureIndexes()
-      })
-      await verifications.ensureIndexes()
+      const report = await ensureIndexes(db, INDEX_PLANS)
+      ready = report.failures.length === 0
+      return report
     },
     async ping () {
       await guard(() => db.command({ ping: 1 }))
+      if (!ready) throw notReady()
     },
     async close () {
       if (ownsClient) await client.close()
     },
-    accessTokens: {
-      async record (token) {
+    accessTokens: gated({
+      async record (token: AccessTokenRecord) {
         await guard(() => accessTokens.insertOne({ ...token, jti: storeKey(token.jti) }))
       },
-      async find (jti) {
+      async find (jti: string) {
         const record = await guard(() => accessTokens.findOne(
           { jti: storeKey(jti), expires_at: { $gt: new Date() } },
           { projection: { _id: 0 } }
         ))
         return record === null ? null : withoutUndefined(record)
       }
-    },
-    transactions: transactions.repository,
-    verifications,
-    users,
-    revocations,
-    dpopProofs,
-    loginAttempts
+    }, UNIQUE_WRITES.accessTokens),
+    transactions: gated(createMongoTransactions(db), UNIQUE_WRITES.transactions),
+    verifications: gated(createMongoVerifications(db), UNIQUE_WRITES.verifications),
+    users: gated(createMongoUsers(db), UNIQUE_WRITES.users),
+    revocations: gated(createMongoRevocations(db), UNIQUE_WRITES.revocations),
+    dpopProofs: gated(createMongoReplayCache(db), UNIQUE_WRITES.dpopProofs),
+    loginAttempts: gated(createMongoLoginAttempts(db), UNIQUE_WRITES.loginAttempts)
   }
 }
 

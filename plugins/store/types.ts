@@ -211,10 +211,25 @@ export interface AttemptWindow {
   resets_at: Date
 }
 
-/** Failed-login counters in fixed windows, shared by every instance that shares the store. */
+/** What a reservation found: whether it was counted, and the window it was counted in (or refused by). */
+export interface AttemptReservation {
+  reserved: boolean
+  window: AttemptWindow
+}
+
+/**
+ * Login-attempt counters in fixed windows, shared by every instance that shares the store. An
+ * attempt is reserved before the password is checked, atomically, so concurrent attempts cannot
+ * all slip in under the limit; a successful login gives its reservation back or clears the window.
+ */
 export interface LoginAttemptRepository {
-  /** Counts one failure; an ended window starts again at 1 and lasts windowMs. */
-  fail (key: string, windowMs: number): Promise<AttemptWindow>
+  /**
+   * Counts one attempt while the running window holds fewer than `max`; an ended (or absent)
+   * window starts again at 1 and lasts windowMs. Refused, and nothing counted, at `max`.
+   */
+  reserve (key: string, max: number, windowMs: number): Promise<AttemptReservation>
+  /** Gives one counted attempt back (never below zero). */
+  release (key: string): Promise<void>
   /** The running window, or null when there is none. */
   get (key: string): Promise<AttemptWindow | null>
   clear (key: string): Promise<void>

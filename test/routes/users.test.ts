@@ -1,6 +1,8 @@
 import { test } from 'tap'
+import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
+import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json, waitUntilReady } from '../helper.js'
+import { startStandin } from '../mongo-standin.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -94,6 +96,31 @@ test('repeated failures per username are throttled with 429 and Retry-After, eve
   t.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter} is the rest of the 15-minute window`)
   assertProblem(t, await login(app, 'ALICE', PASSWORD, '10.0.0.9'), 429, 'too_many_attempts')
   t.equal((await login(app, 'bob', PASSWORD)).statusCode, 200, 'another user from the same client is not affected')
+})
+
+/** 40 wrong passwords at once for one user: each attempt is counted before scrypt, so the limit holds. */
+async function concurrentWrongLogins (t: Test, app: FastifyInstance): Promise<void> {
+  await createUser(app, 'carol')
+  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(app, 'carol', `wrong password ${i}`)))
+  const statuses = answers.map((answer) => answer.statusCode)
+  t.equal(statuses.filter((status) => status === 401).length, 5, 'exactly the 5 allowed attempts were checked')
+  t.equal(statuses.filter((status) => status === 429).length, 35, 'the other 35 were refused before any password check')
+  for (const answer of answers.filter((a) => a.statusCode === 429)) assertProblem(t, answer, 429, 'too_many_attempts')
+  assertProblem(t, await login(app, 'carol', PASSWORD), 429, 'too_many_attempts')
+}
+
+test('40 concurrent wrong logins for one username: at most 5 are checked (memory store)', async (t) => {
+  await concurrentWrongLogins(t, await buildTestApp(t))
+})
+
+test('40 concurrent wrong logins for one username: at most 5 are checked (MongoDB store over the wire)', async (t) => {
+  const standin = await startStandin()
+  t.teardown(() => standin.stop())
+  const app = await buildTestApp(t, { env: { MONGODB_URL: standin.url } })
+  await waitUntilReady(app)
+  await concurrentWrongLogins(t, app)
+  const windows = standin.collection('jwt_db', 'login_attempts').docs
+  t.same(windows.map((window) => window.count).sort(), [5, 5], 'one window per username and per address, each stopped at its limit')
 })
 
 test('a success clears the username counter; per-client failures are throttled across usernames', async (t) => {

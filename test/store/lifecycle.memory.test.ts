@@ -15,8 +15,8 @@ test('sweeps keep live entries and drop expired ones', async (t) => {
   await revocations.revoke('long', new Date(now + 60_000))
   await proofs.use('short', new Date(now + 1000))
   await proofs.use('long', new Date(now + 60_000))
-  await attempts.fail('short', 1000)
-  await attempts.fail('long', 60_000)
+  await attempts.reserve('short', 5, 1000)
+  await attempts.reserve('long', 5, 60_000)
 
   now += 5000
   revocations.sweep()
@@ -29,5 +29,5 @@ test('sweeps keep live entries and drop expired ones', async (t) => {
   t.equal(await proofs.use('short', new Date(now + 60_000)), true)
   t.match(await attempts.get('long'), { count: 1 })
   t.equal(await attempts.get('short'), null)
-  t.equal((await attempts.fail('short', 1000)).count, 1)
+  t.equal((await attempts.reserve('short', 5, 1000)).window.count, 1)
 })

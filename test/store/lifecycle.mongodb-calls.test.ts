@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { MongoNetworkError, MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
 import { createMongoStore } from '../../plugins/store/mongodb.js'
+import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
 import { DuplicateKeyError, StoreUnavailableError } from '../../plugins/store/types.js'
 
 // No MongoDB server runs here (test/store/mongodb.test.ts runs the real contract when MONGODB_URL is set).
@@ -13,6 +14,10 @@ type Handler = (call: Call) => unknown
 function fakeDb (handler: Handler): { db: Db, calls: Call[] } {
   const calls: Call[] = []
   const db = {
+    command: async (...args: unknown[]) => {
+      calls.push({ collection: '$cmd', op: 'command', args })
+      return { ok: 1 }
+    },
     collection: (collection: string) => new Proxy({}, {
       get: (_target, op: string) => async (...args: unknown[]) => {
         const call = { collection, op, args }
@@ -27,25 +32,37 @@ function fakeDb (handler: Handler): { db: Db, calls: Call[] } {
 const duplicate = (): MongoServerError => new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 })
 const outage = (): MongoNetworkError => new MongoNetworkError('connection refused')
 
-function storeWith (handler: Handler): { store: ReturnType<typeof createMongoStore>, calls: Call[] } {
+/** A store whose indexes were created (so its unique-key writes are open), with the calls recorded from then on. */
+async function storeWith (handler: Handler): Promise<{ store: ReturnType<typeof createMongoStore>, calls: Call[] }> {
   const { db, calls } = fakeDb(handler)
-  return { store: createMongoStore({ client: {} as never, db }), calls }
+  const store = createMongoStore({ client: {} as never, db })
+  await store.ensureIndexes()
+  calls.length = 0
+  return { store, calls }
 }
 
-test('ensureIndexes creates the unique and TTL indexes of every lifecycle collection', async (t) => {
-  const { store, calls } = storeWith(() => undefined)
-  await store.ensureIndexes()
-  const indexes = calls.map((call) => [call.collection, JSON.stringify(call.args[0]), JSON.stringify(call.args[1] ?? null)].join(' '))
-  t.match(indexes.join('\n'), /users \{"username":1\} \{"name":"username_unique","unique":true\}/)
-  t.match(indexes.join('\n'), /revocations \[\{"key":\{"jti":1\},"name":"jti_unique","unique":true\},\{"key":\{"expires_at":1\},"name":"expires_at_ttl","expireAfterSeconds":0\}\]/)
-  t.match(indexes.join('\n'), /dpop_proofs \[\{"key":\{"key":1\},"name":"key_unique","unique":true\},\{"key":\{"expires_at":1\},"name":"expires_at_ttl","expireAfterSeconds":0\}\]/)
-  t.match(indexes.join('\n'), /login_attempts \[\{"key":\{"key":1\},"name":"key_unique","unique":true\},\{"key":\{"resets_at":1\},"name":"resets_at_ttl","expireAfterSeconds":0\}\]/)
+test('ensureIndexes creates every planned index on its own, and only then opens the unique-key writes', async (t) => {
+  const { db, calls } = fakeDb(() => undefined)
+  const store = createMongoStore({ client: {} as never, db })
+  await t.rejects(store.users.create({ username: 'a', user_id: 'u', password_hash: 'h', created_at: new Date() }), StoreUnavailableError, 'no unique write before the indexes exist')
+  await t.rejects(store.ping(), StoreUnavailableError, 'not ready before the indexes exist')
+  t.equal(calls.filter((call) => call.op === 'insertOne').length, 0, 'nothing was written')
+  const report = await store.ensureIndexes()
+  t.equal(report.failures.length, 0)
+  t.equal(store.indexesReady, true)
+  const created = calls.filter((call) => call.op === 'createIndex')
+  t.same(created.map((call) => [call.collection, call.args[0], call.args[1]]), INDEX_PLANS.map(({ collection, key, ...options }) => [collection, key, options]), 'one createIndex per plan, with its name and options')
+  const text = created.map((call) => `${call.collection} ${JSON.stringify(call.args)}`).join('\n')
+  for (const collection of ['access_tokens', 'tokens', 'verifications', 'users', 'revocations', 'dpop_proofs', 'login_attempts']) {
+    t.match(text, new RegExp(`${collection} \\[\\{"[a-z_]+":1\\},\\{"name":"[a-z_]+_unique","unique":true\\}\\]`), `${collection} has its unique index`)
+  }
+  await t.resolves(store.ping())
 })
 
 test('users: insert, find, delete, and driver errors mapped', async (t) => {
   const user = { username: 'alice', user_id: 'u1', password_hash: 'h', created_at: new Date() }
   let next: unknown
-  const { store, calls } = storeWith(() => {
+  const { store, calls } = await storeWith(() => {
     if (next instanceof Error) throw next
     return next
   })
@@ -67,7 +84,7 @@ test('users: insert, find, delete, and driver errors mapped', async (t) => {
 
 test('revocations: one upsert; a racing duplicate is success; lookups ignore expired entries', async (t) => {
   let next: unknown = { acknowledged: true }
-  const { store, calls } = storeWith(() => {
+  const { store, calls } = await storeWith(() => {
     if (next instanceof Error) throw next
     return next
   })
@@ -89,7 +106,7 @@ test('revocations: one upsert; a racing duplicate is success; lookups ignore exp
 
 test('replay cache: a conditional upsert; a duplicate key is a replay', async (t) => {
   let next: unknown = { acknowledged: true }
-  const { store, calls } = storeWith(() => {
+  const { store, calls } = await storeWith(() => {
     if (next instanceof Error) throw next
     return next
   })
@@ -106,31 +123,37 @@ test('replay cache: a conditional upsert; a duplicate key is a replay', async (t
   await t.rejects(store.dpopProofs.use('p1', until), StoreUnavailableError)
 })
 
-test('login attempts: one pipeline upsert per failure, retried once after a racing insert', async (t) => {
+test('login attempts: a reservation is one conditional pipeline upsert; a full window is refused by the unique key', async (t) => {
   const resetsAt = new Date(Date.now() + 60_000)
   const queue: unknown[] = []
-  const { store, calls } = storeWith(() => {
+  const { store, calls } = await storeWith(() => {
     const next = queue.shift()
     if (next instanceof Error) throw next
     return next
   })
   queue.push({ count: 1, resets_at: resetsAt })
-  t.same(await store.loginAttempts.fail('k', 60_000), { count: 1, resets_at: resetsAt })
-  const [filter, pipeline, options] = calls.at(-1)?.args as [unknown, Array<{ $set: Record<string, unknown> }>, Record<string, unknown>]
-  t.same(filter, { key: 'k' })
+  t.same(await store.loginAttempts.reserve('k', 5, 60_000), { reserved: true, window: { count: 1, resets_at: resetsAt } })
+  const [filter, pipeline, options] = calls.at(-1)?.args as [{ key: string, $or: Array<Record<string, unknown>> }, Array<{ $set: Record<string, unknown> }>, Record<string, unknown>]
+  t.equal(filter.key, 'k')
+  t.same(filter.$or[1], { count: { $lt: 5 } }, 'the limit is in the filter: a full window does not match')
+  t.type((filter.$or[0]?.resets_at as { $lte: Date }).$lte, Date, 'an ended window matches and restarts')
   t.ok(Array.isArray(pipeline) && pipeline[0]?.$set.count !== undefined && pipeline[0]?.$set.resets_at !== undefined, 'an update pipeline sets count and resets_at')
   t.match(options, { upsert: true, returnDocument: 'after' })
 
   queue.push(duplicate(), { count: 2, resets_at: resetsAt })
-  t.same(await store.loginAttempts.fail('k', 60_000), { count: 2, resets_at: resetsAt })
-  t.equal(calls.filter((call) => call.op === 'findOneAndUpdate').length, 3)
+  t.same(await store.loginAttempts.reserve('k', 5, 60_000), { reserved: true, window: { count: 2, resets_at: resetsAt } }, 'a racing first insert is tried once more')
+  queue.push(duplicate(), duplicate(), { count: 5, resets_at: resetsAt })
+  t.same(await store.loginAttempts.reserve('k', 5, 60_000), { reserved: false, window: { count: 5, resets_at: resetsAt } }, 'refused twice by the unique key: the window is full')
   queue.push(outage())
-  await t.rejects(store.loginAttempts.fail('k', 60_000), StoreUnavailableError)
+  await t.rejects(store.loginAttempts.reserve('k', 5, 60_000), StoreUnavailableError)
 
   queue.push({ count: 2, resets_at: resetsAt, _ignored: true })
   t.same(await store.loginAttempts.get('k'), { count: 2, resets_at: resetsAt })
   queue.push(null)
   t.equal(await store.loginAttempts.get('k'), null)
+  queue.push({ modifiedCount: 1 })
+  await store.loginAttempts.release('k')
+  t.same(calls.at(-1), { collection: 'login_attempts', op: 'updateOne', args: [{ key: 'k', count: { $gt: 0 } }, { $inc: { count: -1 } }] })
   queue.push({ deletedCount: 1 })
   await store.loginAttempts.clear('k')
   t.same(calls.at(-1), { collection: 'login_attempts', op: 'deleteOne', args: [{ key: 'k' }] })

@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { MongoNetworkError, MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
 import { createMongoTransactions } from '../../plugins/store/mongodb/transactions.js'
+import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
 import { DuplicateKeyError, StoreUnavailableError, TRANSACTION_RETENTION_MS } from '../../plugins/store/types.js'
 import type { TransactionRecord } from '../../plugins/store/types.js'
 
@@ -45,13 +46,10 @@ function record (xid: string, issuedAt: number): TransactionRecord {
 }
 
 test('the tokens collection gets a unique xid, a newest-first phone index and a retention TTL', async (t) => {
-  const { db, calls } = fakeDb()
-  await createMongoTransactions(db).ensureIndexes()
-  t.same(calls[0], { method: 'collection', args: ['tokens'] })
-  t.same(calls[1]?.args[0], [
-    { key: { xid: 1 }, name: 'xid_unique', unique: true },
-    { key: { phone_number: 1, issued_at: -1, xid: -1 }, name: 'phone_newest_first' },
-    { key: { expires_at: 1 }, name: 'expires_at_retention', expireAfterSeconds: TRANSACTION_RETENTION_MS / 1000 }
+  t.same(INDEX_PLANS.filter((plan) => plan.collection === 'tokens').map(({ collection, ...plan }) => plan), [
+    { name: 'xid_unique', key: { xid: 1 }, unique: true },
+    { name: 'phone_newest_first', key: { phone_number: 1, issued_at: -1, xid: -1 } },
+    { name: 'expires_at_retention', key: { expires_at: 1 }, expireAfterSeconds: TRANSACTION_RETENTION_MS / 1000 }
   ])
 })
 
@@ -59,36 +57,36 @@ test('record upserts only over a record past retention, so a retained xid hits t
   const { db, calls } = fakeDb()
   const before = Date.now()
   const transaction = record('x-1', before)
-  await createMongoTransactions(db).repository.record(transaction)
+  await createMongoTransactions(db).record(transaction)
   const call = calls.find((c) => c.method === 'replaceOne')
   const [filter, document, options] = call?.args as [{ xid: string, expires_at: { $lte: Date } }, TransactionRecord, unknown]
   t.equal(filter.xid, 'x-1')
   t.ok(Math.abs(filter.expires_at.$lte.getTime() - (before - TRANSACTION_RETENTION_MS)) < 1000)
   t.same(document, transaction)
   t.same(options, { upsert: true })
-  await t.rejects(createMongoTransactions(db).repository.record({ ...transaction, xid: { $gt: '' } as unknown as string }), TypeError)
+  await t.rejects(createMongoTransactions(db).record({ ...transaction, xid: { $gt: '' } as unknown as string }), TypeError)
 
   const duplicate = new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 })
-  await t.rejects(createMongoTransactions(fakeDb({ fail: duplicate }).db).repository.record(transaction), DuplicateKeyError)
-  await t.rejects(createMongoTransactions(fakeDb({ fail: new MongoNetworkError('down') }).db).repository.record(transaction), StoreUnavailableError)
+  await t.rejects(createMongoTransactions(fakeDb({ fail: duplicate }).db).record(transaction), DuplicateKeyError)
+  await t.rejects(createMongoTransactions(fakeDb({ fail: new MongoNetworkError('down') }).db).record(transaction), StoreUnavailableError)
 })
 
 test('find looks up one retained xid without _id', async (t) => {
   const stored = record('x-2', Date.now())
   const { db, calls } = fakeDb({ findOne: stored })
-  t.same(await createMongoTransactions(db).repository.find('x-2'), stored)
+  t.same(await createMongoTransactions(db).find('x-2'), stored)
   const [filter, options] = calls.find((c) => c.method === 'findOne')?.args as [{ xid: string, expires_at: { $gt: Date } }, unknown]
   t.equal(filter.xid, 'x-2')
   t.ok(filter.expires_at.$gt instanceof Date)
   t.same(options, { projection: { _id: 0 } })
-  await t.rejects(createMongoTransactions(db).repository.find({ $ne: null } as unknown as string), TypeError)
+  await t.rejects(createMongoTransactions(db).find({ $ne: null } as unknown as string), TypeError)
 })
 
 test('listByPhone sorts newest first, asks for one extra to know about a next page, and resumes after the cursor', async (t) => {
   const now = Date.now()
   const rows = [record('c', now), record('b', now - 1000), record('a', now - 2000)]
   const { db, calls } = fakeDb({ find: rows })
-  const page = await createMongoTransactions(db).repository.listByPhone('+15551234567', { limit: 2 })
+  const page = await createMongoTransactions(db).listByPhone('+15551234567', { limit: 2 })
   t.same(page, { items: rows.slice(0, 2), next: { issued_at: rows[1]?.issued_at, xid: 'b' } })
   const [filter, options] = calls.find((c) => c.method === 'find')?.args as [Record<string, unknown>, unknown]
   t.equal(filter.phone_number, '+15551234567')
@@ -99,9 +97,9 @@ test('listByPhone sorts newest first, asks for one extra to know about a next pa
 
   const after = { issued_at: new Date(now), xid: 'c' }
   const resumed = fakeDb({ find: rows.slice(1) })
-  const last = await createMongoTransactions(resumed.db).repository.listByPhone('+15551234567', { limit: 2, after })
+  const last = await createMongoTransactions(resumed.db).listByPhone('+15551234567', { limit: 2, after })
   t.same(last, { items: rows.slice(1) }, 'no next page when no extra row came back')
   const resumedFilter = resumed.calls.find((c) => c.method === 'find')?.args[0] as { $or: unknown }
   t.same(resumedFilter.$or, [{ issued_at: { $lt: after.issued_at } }, { issued_at: after.issued_at, xid: { $lt: 'c' } }])
-  await t.rejects(createMongoTransactions(db).repository.listByPhone({ $ne: null } as unknown as string, { limit: 2 }), TypeError)
+  await t.rejects(createMongoTransactions(db).listByPhone({ $ne: null } as unknown as string, { limit: 2 }), TypeError)
 })

@@ -10,13 +10,18 @@ export function createMemoryLoginAttempts (now: () => number): MemoryLoginAttemp
     return window !== undefined && window.resets_at.getTime() > now() ? window : undefined
   }
   return {
-    async fail (key, windowMs) {
+    async reserve (key, max, windowMs) {
       const current = running(key)
+      if (current !== undefined && current.count >= max) return { reserved: false, window: structuredClone(current) }
       const next = current === undefined
         ? { count: 1, resets_at: new Date(now() + windowMs) }
         : { count: current.count + 1, resets_at: current.resets_at }
       windows.set(key, next)
-      return structuredClone(next)
+      return { reserved: true, window: structuredClone(next) }
+    },
+    async release (key) {
+      const current = running(key)
+      if (current !== undefined && current.count > 0) current.count -= 1
     },
     async get (key) {
       const current = running(key)

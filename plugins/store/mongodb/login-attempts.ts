@@ -1,9 +1,7 @@
 import type { Db } from 'mongodb'
-import { guard } from '../mongodb.js'
+import { guard } from './guard.js'
 import type { AttemptWindow, LoginAttemptRepository } from '../types.js'
 import { DuplicateKeyError, storeKey } from '../types.js'
-
-export type MongoLoginAttempts = LoginAttemptRepository & { ensureIndexes (): Promise<void> }
 
 interface AttemptDocument {
   key: string
@@ -11,43 +9,47 @@ interface AttemptDocument {
   resets_at: Date
 }
 
-export function createMongoLoginAttempts (db: Db): MongoLoginAttempts {
+export function createMongoLoginAttempts (db: Db): LoginAttemptRepository {
   const attempts = db.collection<AttemptDocument>('login_attempts')
 
-  const failOnce = async (key: string, windowMs: number): Promise<AttemptWindow> => {
+  /**
+   * One findOneAndUpdate: the filter matches only a window with room (or an ended one), and the
+   * pipeline counts into it or restarts it at 1. A full running window does not match, so the
+   * upsert tries to insert a second document for the key, which the unique index refuses.
+   */
+  const reserveOnce = async (key: string, max: number, windowMs: number): Promise<AttemptWindow | null> => {
     const now = new Date()
     const running = { $gt: ['$resets_at', now] }
-    // One pipeline update: increment inside a running window, restart an ended (or new) one at 1.
-    const updated = await guard(() => attempts.findOneAndUpdate(
-      { key: storeKey(key) },
-      [{
-        $set: {
-          count: { $cond: [running, { $add: ['$count', 1] }, 1] },
-          resets_at: { $cond: [running, '$resets_at', new Date(now.getTime() + windowMs)] }
-        }
-      }],
-      { upsert: true, returnDocument: 'after', projection: { _id: 0, count: 1, resets_at: 1 } }
-    ))
-    /* c8 ignore next */
-    if (updated === null) throw new Error('upsert returned no document')
-    return { count: updated.count, resets_at: updated.resets_at }
+    try {
+      const updated = await guard(() => attempts.findOneAndUpdate(
+        { key: storeKey(key), $or: [{ resets_at: { $lte: now } }, { count: { $lt: max } }] },
+        [{
+          $set: {
+            count: { $cond: [running, { $add: ['$count', 1] }, 1] },
+            resets_at: { $cond: [running, '$resets_at', new Date(now.getTime() + windowMs)] }
+          }
+        }],
+        { upsert: true, returnDocument: 'after', projection: { _id: 0, count: 1, resets_at: 1 } }
+      ))
+      /* c8 ignore next */
+      if (updated === null) throw new Error('upsert returned no document')
+      return { count: updated.count, resets_at: updated.resets_at }
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) return null
+      throw error
+    }
   }
 
   return {
-    async ensureIndexes () {
-      await attempts.createIndexes([
-        { key: { key: 1 }, name: 'key_unique', unique: true },
-        { key: { resets_at: 1 }, name: 'resets_at_ttl', expireAfterSeconds: 0 }
-      ])
+    async reserve (key, max, windowMs) {
+      // A first refusal can also be two first attempts racing to insert the key: the second try tells them apart.
+      const window = await reserveOnce(key, max, windowMs) ?? await reserveOnce(key, max, windowMs)
+      if (window !== null) return { reserved: true, window }
+      const full = await this.get(key)
+      return { reserved: false, window: full ?? { count: max, resets_at: new Date(Date.now() + windowMs) } }
     },
-    async fail (key, windowMs) {
-      try {
-        return await failOnce(key, windowMs)
-      } catch (error) {
-        // Two first failures raced to insert the key: the loser now finds the document and increments it.
-        if (error instanceof DuplicateKeyError) return await failOnce(key, windowMs)
-        throw error
-      }
+    async release (key) {
+      await guard(() => attempts.updateOne({ key: storeKey(key), count: { $gt: 0 } }, { $inc: { count: -1 } }))
     },
     async get (key) {
       const found = await guard(() => attempts.findOne(

@@ -1,24 +1,16 @@
 import type { Db } from 'mongodb'
-import { guard } from '../mongodb.js'
+import { guard } from './guard.js'
 import type { RevocationRepository } from '../types.js'
 import { DuplicateKeyError, storeKey } from '../types.js'
-
-export type MongoRevocations = RevocationRepository & { ensureIndexes (): Promise<void> }
 
 interface RevocationDocument {
   jti: string
   expires_at: Date
 }
 
-export function createMongoRevocations (db: Db): MongoRevocations {
+export function createMongoRevocations (db: Db): RevocationRepository {
   const revocations = db.collection<RevocationDocument>('revocations')
   return {
-    async ensureIndexes () {
-      await revocations.createIndexes([
-        { key: { jti: 1 }, name: 'jti_unique', unique: true },
-        { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
-      ])
-    },
     async revoke (jti, expiresAt) {
       try {
         await guard(() => revocations.updateOne(

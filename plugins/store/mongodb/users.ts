@@ -1,16 +1,11 @@
 import type { Db } from 'mongodb'
-import { guard } from '../mongodb.js'
+import { guard } from './guard.js'
 import type { UserRecord, UserRepository } from '../types.js'
 import { storeKey } from '../types.js'
 
-export type MongoUsers = UserRepository & { ensureIndexes (): Promise<void> }
-
-export function createMongoUsers (db: Db): MongoUsers {
+export function createMongoUsers (db: Db): UserRepository {
   const users = db.collection<UserRecord>('users')
   return {
-    async ensureIndexes () {
-      await users.createIndex({ username: 1 }, { name: 'username_unique', unique: true })
-    },
     async create (user) {
       await guard(() => users.insertOne({ ...user, username: storeKey(user.username) }))
     },

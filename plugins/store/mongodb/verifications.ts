@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import type { VerificationRecord, VerificationRepository } from '../types.js'
 import { DuplicateKeyError, storeKey } from '../types.js'
-import { guard } from '../mongodb.js'
+import { guard } from './guard.js'
 
 /** One document per recipient: the sends held in its sliding window (a log of at most `limit` entries). */
 interface RecipientSendLog {
@@ -10,32 +10,17 @@ interface RecipientSendLog {
   expires_at: Date
 }
 
-export type MongoVerificationRepository = VerificationRepository & {
-  ensureIndexes (): Promise<void>
-}
-
 const PROJECTION = { projection: { _id: 0 } } as const
 
 /**
  * Verifications in MongoDB. Each state change is ONE conditional update whose filter holds the
  * whole precondition, so the server applies check and change atomically per document.
  */
-export function createMongoVerifications (db: Db): MongoVerificationRepository {
+export function createMongoVerifications (db: Db): VerificationRepository {
   const verifications: Collection<VerificationRecord> = db.collection('verifications')
   const recipientSends: Collection<RecipientSendLog> = db.collection('sms_recipient_sends')
 
   return {
-    async ensureIndexes () {
-      await guard(async () => {
-        await verifications.createIndexes([
-          { key: { auth_id: 1 }, name: 'auth_id_unique', unique: true },
-          { key: { purge_at: 1 }, name: 'purge_at_ttl', expireAfterSeconds: 0 }
-        ])
-        await recipientSends.createIndexes([
-          { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 }
-        ])
-      })
-    },
 
     async create (record) {
       const authId = storeKey(record.auth_id)
