@@ -78,3 +78,8 @@ export function tooManyRequests (code: string, detail: string, retryAfterSeconds
 export function invalidToken (code: string, detail: string): Problem {
   return new Problem(401, code, detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
 }
+
+/** 401 for a request that carries no token at all (RFC 6750 §3.1: no error code). */
+export function missingToken (detail: string): Problem {
+  return new Problem(401, 'missing_token', detail, { headers: { 'www-authenticate': 'Bearer realm="tokenmint"' } })
+}

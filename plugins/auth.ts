@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteO
 import type { AccessClaims } from '../lib/access-token.js'
 import { apiKeyMatcher } from '../lib/api-keys.js'
 import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
-import { invalidToken, Problem } from '../lib/problem.js'
+import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 
 /** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
 export type SecurityScheme = 'apiKey' | 'bearerAuth'
@@ -27,10 +27,6 @@ const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i
 
 function invalidApiKey (detail: string): Problem {
   return new Problem(401, 'invalid_api_key', detail)
-}
-
-function missingToken (detail: string): Problem {
-  return new Problem(401, 'missing_token', detail, { headers: { 'www-authenticate': 'Bearer realm="tokenmint"' } })
 }
 
 async function authPlugin (fastify: FastifyInstance): Promise<void> {

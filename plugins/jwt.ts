@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { createVerifier, TokenError } from 'fast-jwt'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { claimsDefect, memoizedHeaderDefect, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
-import { invalidToken } from '../lib/problem.js'
+import { invalidToken, missingToken } from '../lib/problem.js'
+import type { KeyMaterial } from '../lib/keys.js'
 
 export interface IssueInput {
   sub: string
@@ -39,6 +40,17 @@ declare module 'fastify' {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` or `DPoP <token>` header, for @fastify/jwt; the contract's 401s otherwise. */
+function presentedToken (request: FastifyRequest): string {
+  const header = request.headers.authorization
+  if (header === undefined || header === '') {
+    throw missingToken('An Authorization: Bearer <token> header is required.')
+  }
+  const token = /^(?:Bearer|DPoP) +(\S+) *$/i.exec(header)?.[1]
+  if (token === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
+  return token
+}
+
 const LEEWAY_SECONDS = 5
 /** Verified tokens (fast-jwt) and shape verdicts (headerDefect) remembered per process. */
 const VERIFY_CACHE_SIZE = 2048
@@ -47,12 +59,33 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
   const { config, keyRing, store } = fastify
   const { issuer, audience, expireSeconds } = config.jwt
 
+  const keyForKid = (kid: unknown): KeyMaterial => {
+    const key = typeof kid === 'string' ? keyRing.byKid.get(kid) : undefined
+    if (key === undefined || key.alg !== keyRing.algorithm) throw invalidToken('token_invalid', 'The access token is not valid.')
+    return key.publicKey
+  }
+
   await fastify.register(fastifyJwt, {
-    secret: { private: keyRing.signing.privateKey, public: keyRing.signing.publicKey },
+    // Verification keys by kid, like the service's own verifier, so rotated keys verify alike.
+    // (@fastify/jwt calls it as (request, decoded) for request.jwtVerify; its types list only (decoded).)
+    secret: { private: keyRing.signing.privateKey, public: async (...args: unknown[]) => keyForKid((args.find((arg) => (arg as { header?: unknown })?.header !== undefined) as { header: { kid?: unknown } } | undefined)?.header.kid) },
     // Global sign options only: @fastify/jwt then signs with one cached signer (per-call options build a new one).
     sign: { algorithm: keyRing.algorithm, kid: keyRing.signing.kid, header: { alg: keyRing.algorithm, typ: 'at+jwt' }, iss: issuer, aud: audience },
-    verify: { algorithms: [keyRing.algorithm], allowedIss: issuer, allowedAud: audience }
+    verify: { algorithms: [keyRing.algorithm], allowedIss: issuer, allowedAud: audience, extractToken: presentedToken },
+    // The key callback needs the header's kid.
+    decode: { complete: true },
+    // request.jwtVerify() ends in the service's one verification path (fastify.authenticate: typ,
+    // kid, claims, revocation, user, device and DPoP binding), never a signature check alone.
+    trusted: async (request) => {
+      if (request.principal?.kind !== 'token') await fastify.authenticate(request, ['bearerAuth'])
+      return true
+    }
   })
+  // The request-less verifier cannot see revocations (they are asynchronous): it is refused so
+  // that nothing can verify a token with less than tokens.verify.
+  fastify.jwt.verify = (() => {
+    throw new Error('fastify.jwt.verify is disabled: verify access tokens with fastify.tokens.verify or request.jwtVerify()')
+  }) as typeof fastify.jwt.verify
 
   // One verifier for the process: @fastify/jwt would build a new one per call for non-string keys.
   const verifySignature = createVerifier({
