@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
 import fp from 'fastify-plugin'
 import secureJson from 'secure-json-parse'
+import SonicBoomModule from 'sonic-boom'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -44,6 +45,33 @@ const REDACTED_PATHS = [
 ]
 
 const BODY_LIMIT_BYTES = 16 * 1024
+/** Log bytes waiting for a slow reader before further lines are dropped. */
+const LOG_BUFFER_BYTES = 8 * 1024 * 1024
+
+// sonic-boom is CommonJS: its class is the module itself (the types describe it as a named export too).
+const SonicBoom = SonicBoomModule as unknown as typeof import('sonic-boom').SonicBoom
+
+/**
+ * Where log lines go: standard output through one asynchronous, bounded buffer. A log reader that
+ * stalls (full pipe) or dies (EPIPE) never blocks the event loop, so requests and shutdown go on;
+ * past LOG_BUFFER_BYTES lines are dropped, and after EPIPE nothing more is written.
+ */
+export const logDestination = new SonicBoom({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES })
+logDestination.on('error', (error: NodeJS.ErrnoException) => {
+  // As pino does for its own destinations: a reader that has gone will not come back.
+  if (error.code === 'EPIPE') logDestination.write = () => true
+})
+
+/** Writes what the log buffer holds, waiting at most timeoutMs for a slow reader. */
+export async function flushLogs (timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    logDestination.flush(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
 
 /**
  * One access-log line per request instead of Fastify's two, with flat fields: nested objects
@@ -66,6 +94,7 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
+      stream: logDestination,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       serializers: {
         // Paths only: a Flowroute-style check carries the code in the query string.

@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
-import { build } from './app.js'
+import { build, flushLogs } from './app.js'
 import { apiKeyId } from './lib/api-keys.js'
 import { ConfigError, loadConfig } from './lib/config.js'
 import type { Config } from './lib/config.js'
 
 const SECRETS_FILE = '.tokenmint/dev-secrets.json'
 const GRACE_MS = 10_000
+/** Of the grace period, what the last log lines may take to reach a slow reader. */
+const LOG_FLUSH_MS = 1_000
+
+// A reader of stdout or stderr that has gone must not crash the banner or the console SMS writer.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 
@@ -33,6 +38,7 @@ closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ reason: err.message }, 'closing after an unexpected error')
   else app.log.info({ signal }, 'closing: finishing in-flight requests')
   await app.close()
+  await flushLogs(LOG_FLUSH_MS)
 })
 
 await app.listen({ port: config.port, host: config.host })
