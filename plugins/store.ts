@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { createMemoryStore } from './store/memory.js'
 import { createMongoStore } from './store/mongodb.js'
 import type { MongoStore } from './store/mongodb.js'
+import { outageCause } from './store/mongodb/guard.js'
 import type { Store } from './store/types.js'
 
 declare module 'fastify' {
@@ -100,7 +101,7 @@ export function mongoUpkeep (client: MongoClient, store: MongoStore, log: Fastif
       await client.connect()
     } catch (error) {
       failures++
-      report('MongoDB is unreachable; retrying', { cause: (error as Error).name }, 'warn')
+      report('MongoDB is unreachable; retrying', { cause: outageCause(error) }, 'warn')
       schedule()
       return
     }
@@ -123,7 +124,7 @@ export function mongoUpkeep (client: MongoClient, store: MongoStore, log: Fastif
       lastProblem = ''
     } catch (error) {
       failures++
-      report('MongoDB stopped answering while indexes were created; retrying', { cause: (error as Error).name }, 'warn')
+      report('MongoDB stopped answering while indexes were created; retrying', { cause: outageCause(error) }, 'warn')
     }
     schedule()
   }

@@ -4,7 +4,7 @@ import { API_KEY, assertProblem, buildTestApp, waitUntilReady } from '../helper.
 import { startStandin } from '../mongo-standin.js'
 import type { Standin } from '../mongo-standin.js'
 import { MongoClient } from 'mongodb'
-import { MONGO_CLIENT_OPTIONS } from '../../plugins/store.js'
+import { MONGO_CLIENT_OPTIONS, mongoUpkeep } from '../../plugins/store.js'
 import { createMongoStore } from '../../plugins/store/mongodb.js'
 import type { MongoStore } from '../../plugins/store/mongodb.js'
 import { StoreUnavailableError } from '../../plugins/store/types.js'
@@ -167,4 +167,34 @@ test('a changed TTL is applied with collMod; an index with other options is repo
   t.same(fixed.ttlUpdated, [], 'the TTL is changed once')
   t.equal(store.indexesReady, true)
   await t.resolves(store.ping())
+})
+
+test('the upkeep logs an outage once with a plain cause, then each missing index by name and cause, then readiness', async (t) => {
+  const standin = await stoppedStandin(t)
+  const client = new MongoClient(standin.url, MONGO_CLIENT_OPTIONS)
+  t.teardown(() => client.close())
+  const lines: Array<{ level: string, fields: Record<string, unknown>, msg: string }> = []
+  const log = Object.fromEntries(['info', 'warn', 'error'].map((level) => [level, (fields: Record<string, unknown>, msg: string) => { lines.push({ level, fields, msg }) }]))
+  const store = createMongoStore({ client, db: client.db(DB) })
+  const upkeep = mongoUpkeep(client, store, log as never)
+  t.teardown(() => { upkeep.stop() })
+  upkeep.start()
+  await new Promise((resolve) => setTimeout(resolve, 7_000))
+  const outages = lines.filter((line) => line.msg === 'MongoDB is unreachable; retrying')
+  t.equal(outages.length, 1, 'several failed connects, one log line')
+  t.equal(outages[0]?.fields.cause, 'no MongoDB server answered within the server selection timeout')
+  t.notMatch(JSON.stringify(lines), /Mongo[A-Z][a-zA-Z]*Error|127\.0\.0\.1/, 'no driver class names or hosts in the log')
+
+  const duplicate = { key: 'same', count: 1, resets_at: new Date(Date.now() + 60_000) }
+  standin.collection(DB, 'login_attempts').docs.push({ ...duplicate, _id: 'a' }, { ...duplicate, _id: 'b' })
+  await standin.start()
+  const deadline = Date.now() + 15_000
+  while (!lines.some((line) => line.level === 'error') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.match(lines.find((line) => line.level === 'error'), { msg: 'MongoDB index is missing: this instance stays not ready', fields: { collection: 'login_attempts', index: 'key_unique', reason: /duplicate keys/ } })
+  t.equal(store.indexesReady, false)
+
+  standin.collection(DB, 'login_attempts').docs.pop()
+  while (!store.indexesReady && Date.now() < deadline + 15_000) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(store.indexesReady, true)
+  t.match(lines.at(-1), { level: 'info', msg: 'MongoDB is connected and every index is in place', fields: { indexes: 15 } })
 })

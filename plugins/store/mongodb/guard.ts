@@ -1,4 +1,4 @@
-import { MongoError, MongoServerError } from 'mongodb'
+import { MongoError, MongoNetworkTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb'
 import { DuplicateKeyError, StoreUnavailableError } from '../types.js'
 
 /**
@@ -45,4 +45,13 @@ export function storeError (error: unknown): unknown {
   // Network errors, timeouts, server selection, a closed topology: the database is not reachable now.
   if (error instanceof MongoError) return new StoreUnavailableError()
   return error
+}
+
+/** Why MongoDB could not be used, in words for a log line (no driver class names, hosts or messages). */
+export function outageCause (error: unknown): string {
+  if (error instanceof MongoServerSelectionError) return 'no MongoDB server answered within the server selection timeout'
+  if (error instanceof MongoNetworkTimeoutError) return 'a MongoDB socket stayed silent past its timeout'
+  if (error instanceof MongoServerError) return `MongoDB refused the operation (code ${String(error.code)})`
+  if (error instanceof MongoError) return 'the connection to MongoDB failed'
+  return 'an unexpected error'
 }
