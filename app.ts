@@ -21,7 +21,7 @@ import authPlugin from './plugins/auth.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import swaggerPlugin from './plugins/swagger.js'
 import smsPlugin from './plugins/sms.js'
-import type { Store } from './plugins/store/types.js'
+import type { Store } from './lib/store.js'
 import routes from './routes/index.js'
 
 export interface AppOptions {

@@ -3,11 +3,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path'
 import { isIP } from 'node:net'
 import { generatePrivateJwk } from './keys.js'
+import type { JwtAlgorithm } from './keys.js'
 import { renderAuthMessage } from './otp.js'
 import { smsLength } from './sms-text.js'
 
 export type Env = Record<string, string | undefined>
-export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
 export type SmsProviderName = 'console' | 'webhook' | 'flowroute' | 'twilio'
 
 export const DEFAULT_AUTH_MESSAGE = '{code}\nWelcome to {org}! Use this one-time code to complete your signup.'

@@ -1,7 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { JwtAlgorithm } from './config.js'
+
+/** The signing algorithms the service supports (JWT_ALGORITHM). */
+export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
 
 /** A key as fast-jwt takes it: the HS256 secret bytes, or a PEM string. */
 export type KeyMaterial = Buffer | string

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { userSubject } from '../lib/access-token.js'
 import { dummyPasswordHash, hashPassword, normalizePassword, normalizeUsername, verifyPassword } from '../lib/passwords.js'
 import { badRequest, conflict, notFound, Problem, tooManyRequests } from '../lib/problem.js'
-import { DuplicateKeyError } from './store/types.js'
-import type { AttemptWindow } from './store/types.js'
+import { DuplicateKeyError } from '../lib/store.js'
+import type { AttemptWindow } from '../lib/store.js'
 import type { IssuedToken } from './jwt.js'
 
 /** Failed logins allowed per window, per username and per client address, before 429. */

@@ -5,8 +5,8 @@ import { appVerifyClaims, createAppVerifySigner, tokenSha256 } from '../lib/appv
 import type { AppVerifyClaims } from '../lib/appverify.js'
 import type { PhoneNumber } from '../lib/phone.js'
 import { conflict } from '../lib/problem.js'
-import { DuplicateKeyError } from './store/types.js'
-import type { TransactionRecord } from './store/types.js'
+import { DuplicateKeyError } from '../lib/store.js'
+import type { TransactionRecord } from '../lib/store.js'
 
 export interface IssueAppVerifyInput {
   phone: PhoneNumber

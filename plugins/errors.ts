@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Problem, serviceUnavailable } from '../lib/problem.js'
 import { pathOnly, scrub } from '../lib/redact.js'
-import { DuplicateKeyError, StoreUnavailableError } from './store/types.js'
+import { DuplicateKeyError, StoreUnavailableError } from '../lib/store.js'
 
 /** Fastify's own client errors, mapped to stable problem codes. */
 const FASTIFY_CODES: Record<string, [number, string, string]> = {

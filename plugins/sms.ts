@@ -5,7 +5,7 @@ import { createConsoleSender } from './sms/console.js'
 import type { Write } from './sms/console.js'
 import { createFlowrouteSender } from './sms/flowroute.js'
 import { createTwilioSender } from './sms/twilio.js'
-import type { SmsSender } from './sms/types.js'
+import type { SmsSender } from '../lib/sms.js'
 import { createWebhookSender } from './sms/webhook.js'
 
 declare module 'fastify' {

@@ -6,7 +6,7 @@ import { createMemoryStore } from './store/memory.js'
 import { createMongoStore } from './store/mongodb.js'
 import type { MongoStore } from './store/mongodb.js'
 import { outageCause } from './store/mongodb/guard.js'
-import type { Store } from './store/types.js'
+import type { Store } from '../lib/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { JwtAlgorithm } from '../lib/config.js'
+import type { JwtAlgorithm } from '../lib/keys.js'
 import { KeyRingError, rotateJwks } from '../lib/keys.js'
 
 const USAGE = 'usage: npm run keys:rotate -- [keys-file] [--write] [--last]\n' +

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { build } from '../app.js'
 import { loadConfig } from '../lib/config.js'
 import type { Config, Env } from '../lib/config.js'
-import type { Store } from '../plugins/store/types.js'
+import type { Store } from '../lib/store.js'
 
 export const API_KEY = 'test-api-key-0123456789abcdef'
 export const OTHER_API_KEY = 'test-api-key-fedcba9876543210'

@@ -5,7 +5,7 @@ import type { CryptoKey, JWK } from 'jose'
 import type { Test } from 'tap'
 import { accessTokenHash } from '../lib/dpop.js'
 import { generatePrivateJwk } from '../lib/keys.js'
-import type { JwtAlgorithm } from '../lib/config.js'
+import type { JwtAlgorithm } from '../lib/keys.js'
 
 /** Writes a JWKS into the test's fixture directory (kept across calls, removed after the test) and returns its path. */
 export function writeKeysFile (t: Test, keys: unknown[], name = 'jwks.json'): string {

@@ -1,4 +1,4 @@
-import type { SmsMessage, SmsSender } from './types.js'
+import type { SmsMessage, SmsSender } from '../../lib/sms.js'
 
 export type Write = (text: string) => void
 

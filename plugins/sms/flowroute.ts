@@ -1,6 +1,6 @@
 import { basicAuth, postToProvider } from './http.js'
-import { SmsDeliveryError } from './types.js'
-import type { SmsMessage, SmsSender } from './types.js'
+import { SmsDeliveryError } from '../../lib/sms.js'
+import type { SmsMessage, SmsSender } from '../../lib/sms.js'
 
 export interface FlowrouteOptions {
   accessKey: string

@@ -1,4 +1,4 @@
-import { SmsDeliveryError } from './types.js'
+import { SmsDeliveryError } from '../../lib/sms.js'
 
 export const PROVIDER_TIMEOUT_MS = 5_000
 const RETRYABLE_STATUSES = new Set([502, 503, 504])

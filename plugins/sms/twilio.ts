@@ -1,7 +1,7 @@
 import { TWILIO_MESSAGING_SERVICE } from '../../lib/config.js'
 import { basicAuth, postToProvider } from './http.js'
-import { SmsDeliveryError } from './types.js'
-import type { SmsMessage, SmsSender } from './types.js'
+import { SmsDeliveryError } from '../../lib/sms.js'
+import type { SmsMessage, SmsSender } from '../../lib/sms.js'
 
 export interface TwilioOptions {
   accountSid: string

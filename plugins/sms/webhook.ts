@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { postToProvider } from './http.js'
-import type { SmsMessage, SmsSender } from './types.js'
+import type { SmsMessage, SmsSender } from '../../lib/sms.js'
 
 export const SIGNATURE_HEADER = 'x-tokenmint-signature'
 

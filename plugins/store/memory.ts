@@ -1,5 +1,5 @@
-import type { AccessTokenRecord, AccessTokenRepository, Store } from './types.js'
-import { DuplicateKeyError, storeKey } from './types.js'
+import type { AccessTokenRecord, AccessTokenRepository, Store } from '../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../lib/store.js'
 import { createMemoryTransactions } from './memory/transactions.js'
 import { createMemoryVerifications } from './memory/verifications.js'
 import { createMemoryUsers } from './memory/users.js'

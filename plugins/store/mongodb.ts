@@ -1,6 +1,6 @@
 import type { Collection, Db, MongoClient } from 'mongodb'
-import type { AccessTokenRecord, Store } from './types.js'
-import { StoreUnavailableError, storeKey } from './types.js'
+import type { AccessTokenRecord, Store } from '../../lib/store.js'
+import { StoreUnavailableError, storeKey } from '../../lib/store.js'
 import { guard } from './mongodb/guard.js'
 import { ensureIndexes, INDEX_PLANS } from './mongodb/indexes.js'
 import type { IndexReport } from './mongodb/indexes.js'

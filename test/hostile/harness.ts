@@ -3,8 +3,8 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
-import type { Store } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
 import type { Env } from '../../lib/config.js'
 
 export interface HostileRequest {

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { createHmac } from 'node:crypto'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import type { Store } from '../../plugins/store/types.js'
+import type { Store } from '../../lib/store.js'
 import { API_KEY, buildTestApp } from '../helper.js'
 import { startFakeProvider, reply } from '../fake-provider.js'
 import type { FakeProvider } from '../fake-provider.js'

@@ -2,9 +2,9 @@ import { test } from 'tap'
 import { testConfig } from '../helper.js'
 import { VerificationService, effectiveStatus } from '../../lib/verification.js'
 import { createMemoryVerifications } from '../../plugins/store/memory/verifications.js'
-import { DuplicateKeyError } from '../../plugins/store/types.js'
-import type { VerificationRepository } from '../../plugins/store/types.js'
-import type { SmsMessage } from '../../plugins/sms/types.js'
+import { DuplicateKeyError } from '../../lib/store.js'
+import type { VerificationRepository } from '../../lib/store.js'
+import type { SmsMessage } from '../../lib/sms.js'
 
 /** A service over the memory repository, with hooks that interleave another request at chosen points. */
 function setup (overrides: Partial<VerificationRepository> = {}): { service: VerificationService, sent: SmsMessage[], repository: VerificationRepository } {

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { assertProblem, buildTestApp } from '../helper.js'
 import { toProblem } from '../../plugins/errors.js'
-import { DuplicateKeyError } from '../../plugins/store/types.js'
+import { DuplicateKeyError } from '../../lib/store.js'
 
 test('unknown routes are 404 problems that do not echo the query', async (t) => {
   const app = await buildTestApp(t)

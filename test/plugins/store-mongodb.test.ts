@@ -7,7 +7,7 @@ import { MongoClient } from 'mongodb'
 import { MONGO_CLIENT_OPTIONS, mongoUpkeep } from '../../plugins/store.js'
 import { createMongoStore } from '../../plugins/store/mongodb.js'
 import type { MongoStore } from '../../plugins/store/mongodb.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
 
 // MongoDB's connection life, played by the wire-level stand-in (test/mongo-standin.ts) behind the
 // real driver and the real app: down at boot, down later, back again, stalled, failing, and

@@ -2,8 +2,8 @@ import { test } from 'tap'
 import { createHash } from 'node:crypto'
 import { jwtVerify } from 'jose'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
-import type { Store } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
 import { API_KEY, OTHER_API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json, testConfig } from '../helper.js'
 
 const KEY = { 'x-api-key': API_KEY }

@@ -1,8 +1,8 @@
 import { test } from 'tap'
 import { assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
-import type { Store } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
 
 test('liveness and readiness on the memory store', async (t) => {
   const app = await buildTestApp(t)

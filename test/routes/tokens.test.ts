@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
 import { API_KEY, OTHER_API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json, testConfig } from '../helper.js'
 
 const key = { 'x-api-key': API_KEY }

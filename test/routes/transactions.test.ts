@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { createMemoryStore } from '../../plugins/store/memory.js'
-import { StoreUnavailableError } from '../../plugins/store/types.js'
-import type { Store } from '../../plugins/store/types.js'
+import { StoreUnavailableError } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
 import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
 
 const KEY = { 'x-api-key': API_KEY }

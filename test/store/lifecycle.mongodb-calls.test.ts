@@ -3,7 +3,7 @@ import { MongoNetworkError, MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
 import { createMongoStore } from '../../plugins/store/mongodb.js'
 import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
-import { DuplicateKeyError, StoreUnavailableError } from '../../plugins/store/types.js'
+import { DuplicateKeyError, StoreUnavailableError } from '../../lib/store.js'
 
 // No MongoDB server runs here (test/store/mongodb.test.ts runs the real contract when MONGODB_URL is set).
 // These tests pin the exact driver calls: the atomic conditions must sit in the filters.

@@ -3,7 +3,7 @@ import { MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
 import { createMongoVerifications } from '../../plugins/store/mongodb/verifications.js'
 import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
-import { DuplicateKeyError } from '../../plugins/store/types.js'
+import { DuplicateKeyError } from '../../lib/store.js'
 
 interface Call { collection: string, method: string, args: unknown[] }
 

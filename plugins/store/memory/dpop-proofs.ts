@@ -1,5 +1,5 @@
-import type { ReplayCache } from '../types.js'
-import { storeKey } from '../types.js'
+import type { ReplayCache } from '../../../lib/store.js'
+import { storeKey } from '../../../lib/store.js'
 
 export type MemoryReplayCache = ReplayCache & { sweep (): void }
 

@@ -1,5 +1,5 @@
-import type { AttemptWindow, LoginAttemptRepository } from '../types.js'
-import { storeKey } from '../types.js'
+import type { AttemptWindow, LoginAttemptRepository } from '../../../lib/store.js'
+import { storeKey } from '../../../lib/store.js'
 
 export type MemoryLoginAttempts = LoginAttemptRepository & { sweep (): void }
 

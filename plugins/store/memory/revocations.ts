@@ -1,5 +1,5 @@
-import type { RevocationRepository } from '../types.js'
-import { storeKey } from '../types.js'
+import type { RevocationRepository } from '../../../lib/store.js'
+import { storeKey } from '../../../lib/store.js'
 
 export type MemoryRevocations = RevocationRepository & { sweep (): void }
 

@@ -1,5 +1,5 @@
-import type { TransactionRecord, TransactionRepository } from '../types.js'
-import { DuplicateKeyError, TRANSACTION_RETENTION_MS, storeKey } from '../types.js'
+import type { TransactionRecord, TransactionRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, TRANSACTION_RETENTION_MS, storeKey } from '../../../lib/store.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 

@@ -1,5 +1,5 @@
-import type { UserRecord, UserRepository } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { UserRecord, UserRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 
 export function createMemoryUsers (): UserRepository {
   const users = new Map<string, UserRecord>()

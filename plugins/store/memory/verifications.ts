@@ -1,5 +1,5 @@
-import type { VerificationRecord, VerificationRepository } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 
 /** Send logs older than this are swept: longer than any recipient window in use (one hour). */
 const RECIPIENT_WINDOW_KEEP_MS = 2 * 3_600_000

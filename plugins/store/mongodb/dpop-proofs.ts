@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb'
 import { guard } from './guard.js'
-import type { ReplayCache } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { ReplayCache } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 
 interface SeenDocument {
   key: string

@@ -1,5 +1,5 @@
 import { MongoError, MongoNetworkTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb'
-import { DuplicateKeyError, StoreUnavailableError } from '../types.js'
+import { DuplicateKeyError, StoreUnavailableError } from '../../../lib/store.js'
 
 /**
  * Server errors that say "not now" rather than "never": a primary stepping down or shutting down,

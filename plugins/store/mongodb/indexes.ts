@@ -1,6 +1,6 @@
 import { MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
-import { TRANSACTION_RETENTION_MS } from '../types.js'
+import { TRANSACTION_RETENTION_MS } from '../../../lib/store.js'
 import { storeError } from './guard.js'
 
 export interface IndexPlan {

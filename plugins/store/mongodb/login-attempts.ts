@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb'
 import { guard } from './guard.js'
-import type { AttemptWindow, LoginAttemptRepository } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { AttemptWindow, LoginAttemptRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 
 interface AttemptDocument {
   key: string

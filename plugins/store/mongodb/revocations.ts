@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb'
 import { guard } from './guard.js'
-import type { RevocationRepository } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { RevocationRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 
 interface RevocationDocument {
   jti: string

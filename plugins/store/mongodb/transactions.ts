@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb'
-import type { TransactionRecord, TransactionRepository } from '../types.js'
-import { TRANSACTION_RETENTION_MS, storeKey } from '../types.js'
+import type { TransactionRecord, TransactionRepository } from '../../../lib/store.js'
+import { TRANSACTION_RETENTION_MS, storeKey } from '../../../lib/store.js'
 import { guard } from './guard.js'
 
 /** App Verify transactions in the `tokens` collection (the tutorial's collection name). */

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb'
 import { guard } from './guard.js'
-import type { UserRecord, UserRepository } from '../types.js'
-import { storeKey } from '../types.js'
+import type { UserRecord, UserRepository } from '../../../lib/store.js'
+import { storeKey } from '../../../lib/store.js'
 
 export function createMongoUsers (db: Db): UserRepository {
   const users = db.collection<UserRecord>('users')

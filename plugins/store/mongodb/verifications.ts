@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
-import type { VerificationRecord, VerificationRepository } from '../types.js'
-import { DuplicateKeyError, storeKey } from '../types.js'
+import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 import { guard } from './guard.js'
 
 /** One document per recipient: the sends held in its sliding window (a log of at most `limit` entries). */

@@ -1,4 +1,4 @@
-import type { SmsProviderName } from '../../lib/config.js'
+import type { SmsProviderName } from './config.js'
 
 /** One SMS: the E.164 recipient, the rendered text (holds the code) and the verification it belongs to. */
 export interface SmsMessage {
