@@ -21,6 +21,7 @@ import authPlugin from './plugins/auth.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import swaggerPlugin from './plugins/swagger.js'
 import smsPlugin from './plugins/sms.js'
+import verificationsPlugin from './plugins/verifications.js'
 import type { Store } from './lib/store.js'
 import routes from './routes/index.js'
 
@@ -172,6 +173,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(jwtPlugin)
   await fastify.register(appVerifyPlugin)
   await fastify.register(smsPlugin)
+  await fastify.register(verificationsPlugin)
   await fastify.register(accountsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)

@@ -6,7 +6,7 @@ import type { AppVerifyClaims } from '../lib/appverify.js'
 import type { PhoneNumber } from '../lib/phone.js'
 import { conflict } from '../lib/problem.js'
 import { DuplicateKeyError } from '../lib/store.js'
-import type { TransactionRecord } from '../lib/store.js'
+import type { TransactionPage, TransactionRecord } from '../lib/store.js'
 
 export interface IssueAppVerifyInput {
   phone: PhoneNumber
@@ -25,6 +25,10 @@ export interface IssuedAppVerifyToken {
 export interface AppVerifyService {
   /** Signs a Telesign App Verify token and records the transaction; no record, no token. */
   issueAppVerifyToken (input: IssueAppVerifyInput): Promise<IssuedAppVerifyToken>
+  /** Get Status by xid: the recorded transaction while it is retained, else null. */
+  findTransaction (xid: string): Promise<TransactionRecord | null>
+  /** Get Status by phone number: its transactions newest first, a page at a time. */
+  listTransactions (phone: PhoneNumber, page: { limit: number, after?: { issued_at: Date, xid: string } }): Promise<TransactionPage>
 }
 
 declare module 'fastify' {
@@ -69,6 +73,14 @@ async function appVerifyPlugin (fastify: FastifyInstance): Promise<void> {
         throw error
       }
       return { token, claims, transaction }
+    },
+
+    async findTransaction (xid) {
+      return await store.transactions.find(xid)
+    },
+
+    async listTransactions (phone, page) {
+      return await store.transactions.listByPhone(phone.e164, page)
     }
   } satisfies AppVerifyService)
 }

@@ -35,7 +35,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const { xid } = request.params
     if (!isValidXid(xid)) throw invalidXid()
-    const record = await fastify.store.transactions.find(xid)
+    const record = await fastify.appVerify.findTransaction(xid)
     if (record === null) throw notFound('not_found', 'No App Verify token was issued with this xid.')
     return toTransaction(record, Date.now())
   })
@@ -69,7 +69,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (limit === undefined) throw badRequest('invalid_request', 'limit must be an integer from 1 to 100.')
     const after = cursorText === undefined ? undefined : decodeCursor(cursorText)
     if (cursorText !== undefined && after === undefined) throw badRequest('invalid_request', 'The cursor is not one this service issued.')
-    const page = await fastify.store.transactions.listByPhone(phone.e164, after === undefined ? { limit } : { limit, after })
+    const page = await fastify.appVerify.listTransactions(phone, after === undefined ? { limit } : { limit, after })
     const now = Date.now()
     return {
       items: page.items.map((record) => toTransaction(record, now)),

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifySchemaValidationError } from 'fastify'
 import { badRequest, notFound } from '../../lib/problem.js'
-import { invalidApiUsage, VerificationService } from '../../lib/verification.js'
+import { invalidApiUsage } from '../../lib/verification.js'
 import { apiKeySecurity, keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
 import {
   CheckVerificationRequestSchema,
@@ -35,17 +35,7 @@ function fieldOf (error: FastifyError & { validation?: FastifySchemaValidationEr
 
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
-  const service = new VerificationService({
-    repository: fastify.store.verifications,
-    sender: fastify.sms,
-    otp: config.otp,
-    sms: config.sms,
-    issueToken: async (phone, authId) => {
-      const { token } = await fastify.tokens.issue({ sub: `phone:${phone}`, amr: ['sms'], extra: { phn: phone, auth_id: authId } })
-      return token
-    },
-    onDeliveryFailure: (reason) => { fastify.log.warn({ provider: fastify.sms.provider, reason }, 'SMS delivery failed') }
-  })
+  const service = fastify.verifications
   const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs }
   const badCheckInput = (error: FastifyError): never => {
     const field = fieldOf(error)
