@@ -52,7 +52,7 @@ async function storePlugin (fastify: FastifyInstance, options: StorePluginOption
     const mongo = fastify.mongo
     /* c8 ignore next */
     if (mongo.db === undefined) throw new Error('MongoDB database is not configured')
-    const store = createMongoStore({ client: mongo.client, db: mongo.db })
+    const store = createMongoStore({ db: mongo.db })
     fastify.decorate('store', store)
     const upkeep = mongoUpkeep(client, store, fastify.log)
     fastify.addHook('onReady', async () => { upkeep.start() })

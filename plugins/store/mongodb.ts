@@ -1,4 +1,4 @@
-import type { Collection, Db, MongoClient } from 'mongodb'
+import type { Collection, Db } from 'mongodb'
 import type { AccessTokenRecord, Store } from '../../lib/store.js'
 import { StoreUnavailableError, storeKey } from '../../lib/store.js'
 import { guard } from './mongodb/guard.js'
@@ -11,13 +11,9 @@ import { createMongoRevocations } from './mongodb/revocations.js'
 import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
 import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
 
-export { guard } from './mongodb/guard.js'
-
 export interface MongoStoreOptions {
-  client: MongoClient
+  /** The database; its client belongs to the caller (the store plugin connects and closes it). */
   db: Db
-  /** Whether close() also closes the client (false when @fastify/mongodb owns it). */
-  ownsClient?: boolean
 }
 
 export type MongoStore = Store & {
@@ -45,7 +41,7 @@ const UNIQUE_WRITES = {
   loginAttempts: ['reserve']
 } as const
 
-export function createMongoStore ({ client, db, ownsClient = false }: MongoStoreOptions): MongoStore {
+export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
   const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
   let ready = false
   const notReady = (): StoreUnavailableError => new StoreUnavailableError('MongoDB indexes are not in place yet')
@@ -75,9 +71,7 @@ export function createMongoStore ({ client, db, ownsClient = false }: MongoStore
       await guard(() => db.command({ ping: 1 }))
       if (!ready) throw notReady()
     },
-    async close () {
-      if (ownsClient) await client.close()
-    },
+    async close () {},
     accessTokens: gated({
       async record (token: AccessTokenRecord) {
         await guard(() => accessTokens.insertOne({ ...token, jti: storeKey(token.jti) }))

@@ -145,7 +145,7 @@ test('a changed TTL is applied with collMod; an index with other options is repo
   standin.collection(DB, 'tokens').indexes.push({ name: 'expires_at_retention', key: { expires_at: 1 }, expireAfterSeconds: 60 })
   standin.collection(DB, 'users').indexes.push({ name: 'username_unique', key: { username: 1 } })
   standin.collection(DB, 'revocations').indexes.push({ name: 'jti_by_hand', key: { jti: 1 } })
-  const store = createMongoStore({ client, db: client.db(DB) })
+  const store = createMongoStore({ db: client.db(DB) })
   const report = await store.ensureIndexes()
   t.same(report.ttlUpdated, ['tokens.expires_at_retention'])
   const retention = standin.collection(DB, 'tokens').indexes.find((index) => index.name === 'expires_at_retention')
@@ -175,7 +175,7 @@ test('the upkeep logs an outage once with a plain cause, then each missing index
   t.teardown(() => client.close())
   const lines: Array<{ level: string, fields: Record<string, unknown>, msg: string }> = []
   const log = Object.fromEntries(['info', 'warn', 'error'].map((level) => [level, (fields: Record<string, unknown>, msg: string) => { lines.push({ level, fields, msg }) }]))
-  const store = createMongoStore({ client, db: client.db(DB) })
+  const store = createMongoStore({ db: client.db(DB) })
   const upkeep = mongoUpkeep(client, store, log as never)
   t.teardown(() => { upkeep.stop() })
   upkeep.start()

@@ -35,7 +35,7 @@ const outage = (): MongoNetworkError => new MongoNetworkError('connection refuse
 /** A store whose indexes were created (so its unique-key writes are open), with the calls recorded from then on. */
 async function storeWith (handler: Handler): Promise<{ store: ReturnType<typeof createMongoStore>, calls: Call[] }> {
   const { db, calls } = fakeDb(handler)
-  const store = createMongoStore({ client: {} as never, db })
+  const store = createMongoStore({ db })
   await store.ensureIndexes()
   calls.length = 0
   return { store, calls }
@@ -43,7 +43,7 @@ async function storeWith (handler: Handler): Promise<{ store: ReturnType<typeof 
 
 test('ensureIndexes creates every planned index on its own, and only then opens the unique-key writes', async (t) => {
   const { db, calls } = fakeDb(() => undefined)
-  const store = createMongoStore({ client: {} as never, db })
+  const store = createMongoStore({ db })
   await t.rejects(store.users.create({ username: 'a', user_id: 'u', password_hash: 'h', created_at: new Date() }), StoreUnavailableError, 'no unique write before the indexes exist')
   await t.rejects(store.ping(), StoreUnavailableError, 'not ready before the indexes exist')
   t.equal(calls.filter((call) => call.op === 'insertOne').length, 0, 'nothing was written')

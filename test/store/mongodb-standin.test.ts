@@ -16,7 +16,7 @@ test('MongoDB store keeps the store contract through the driver, against the wir
   })
   let databases = 0
   await storeContract(t, async () => {
-    const store = createMongoStore({ client, db: client.db(`contract_${databases++}`) })
+    const store = createMongoStore({ db: client.db(`contract_${databases++}`) })
     await store.ensureIndexes()
     return store
   })

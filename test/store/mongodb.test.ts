@@ -14,7 +14,7 @@ test('MongoDB store keeps the store contract', { skip: url === undefined ? 'MONG
     await client.close()
   })
   await storeContract(t, async () => {
-    const store = createMongoStore({ client, db })
+    const store = createMongoStore({ db })
     await store.ensureIndexes()
     return store
   })
