@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { Static } from '@sinclair/typebox'
+import { ref } from './common.js'
 
 export const AppVerifyTokenResponseSchema = Type.Object({
   token: Type.String({ description: 'Compact JWT for Telesign App Verify (HS256, header {"alg":"HS256","typ":"JWT"})' }),
@@ -19,7 +20,7 @@ export const TransactionSchema = Type.Object({
 export type Transaction = Static<typeof TransactionSchema>
 
 export const TransactionListSchema = Type.Object({
-  items: Type.Array(Type.Ref(TransactionSchema), { description: 'Newest first' }),
+  items: Type.Array(ref(TransactionSchema), { description: 'Newest first' }),
   next_cursor: Type.Optional(Type.String({ description: 'Pass as `cursor` for the next page; absent on the last page' }))
 }, { $id: 'TransactionList', title: 'TransactionList', additionalProperties: false })
 export type TransactionList = Static<typeof TransactionListSchema>

@@ -1,5 +1,19 @@
 import { Type } from '@sinclair/typebox'
-import type { Static, TSchema } from '@sinclair/typebox'
+import type { Static, TSchema, TUnsafe } from '@sinclair/typebox'
+
+/**
+ * A reference to a registered schema by its $id: a `$ref` (a named component) in OpenAPI and the
+ * schema's static type in handlers. (TypeBox 0.34 deprecates passing the schema to Type.Ref.)
+ */
+export function ref<T extends TSchema> (schema: T): TUnsafe<Static<T>> {
+  if (schema.$id === undefined) throw new Error('ref() takes a schema with an $id')
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id))
+}
+
+/** An OpenAPI response object (a description and a problem+json body) in a route's response map. */
+export function problemResponse (description: string, schema: TSchema): TSchema {
+  return Type.Unsafe({ description, content: { 'application/problem+json': { schema: ref(schema) } } })
+}
 
 /** RFC 9457 problem document; extra members (reason, attempts_left, ...) are allowed. */
 export const ProblemSchema = Type.Object({
@@ -33,10 +47,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 export function problemResponses (...statuses: number[]): Record<number, TSchema> {
   const responses: Record<number, TSchema> = {}
   for (const status of statuses) {
-    responses[status] = {
-      description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem (problem+json)',
-      content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } }
-    } as unknown as TSchema
+    responses[status] = problemResponse(PROBLEM_DESCRIPTIONS[status] ?? 'Problem (problem+json)', ProblemSchema)
   }
   return responses
 }

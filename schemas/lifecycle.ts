@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { Static } from '@sinclair/typebox'
+import { ref } from './common.js'
 
 // Lengths here only bound the input; the real rules (NFKC, 3..64 [a-z0-9._-], 8..128) live in lib/passwords.ts.
 const username = Type.String({ minLength: 1, maxLength: 256, description: '3..64 characters of [a-z0-9._-] after NFKC and lower-casing', examples: ['alice'] })
@@ -60,5 +61,5 @@ export const JwkSchema = Type.Object({
 }, { $id: 'Jwk', title: 'Jwk', additionalProperties: false, description: 'A public verification key (never private or symmetric members)' })
 
 export const JwksSchema = Type.Object({
-  keys: Type.Array(Type.Ref(JwkSchema))
+  keys: Type.Array(ref(JwkSchema))
 }, { $id: 'Jwks', title: 'Jwks', additionalProperties: false })

@@ -6,7 +6,7 @@ import { parsePhone } from '../../lib/phone.js'
 import { notFound, Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
 import { AppVerifyTokenResponseSchema } from '../../schemas/appverify.js'
-import { keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
+import { keyOrBearerSecurity, problemResponses, ref } from '../../schemas/common.js'
 
 const PhoneParam = Type.String({
   description: 'E.164 (`+15551234567`, percent-encode the plus as `%2B` if your client needs to) or the 11-digit NANP form `15551234567`',
@@ -36,7 +36,7 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       headers: { allow: { type: 'string', enum: ['GET'], description: 'Always GET' } },
       content: {
         'text/plain': { schema: Type.String({ description: 'The compact JWT', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOi...' }) },
-        'application/json': { schema: Type.Ref(AppVerifyTokenResponseSchema) }
+        'application/json': { schema: ref(AppVerifyTokenResponseSchema) }
       }
     },
     ...problems

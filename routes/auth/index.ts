@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../../schemas/common.js'
+import { problemResponses, ref } from '../../schemas/common.js'
 import { CredentialsSchema } from '../../schemas/lifecycle.js'
 import { TokenResponseSchema } from '../../schemas/tokens.js'
 
@@ -11,8 +10,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Log in with username and password; returns an access token',
       description: 'Unknown user and wrong password get the same 401 `invalid_credentials` in similar time. ' +
         'After 5 failures per username or 20 per client within 15 minutes: 429 `too_many_attempts` with Retry-After.',
-      body: Type.Ref(CredentialsSchema),
-      response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      body: ref(CredentialsSchema),
+      response: { 200: ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const { token, claims } = await fastify.accounts.login(request.body.username, request.body.password, request.ip)

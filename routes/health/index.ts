@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthSchema, problemResponses } from '../../schemas/common.js'
+import { HealthSchema, problemResponses, ref } from '../../schemas/common.js'
 import { serviceUnavailable } from '../../lib/problem.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -10,7 +9,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['health'],
       summary: 'Liveness: the process answers',
-      response: { 200: Type.Ref(HealthSchema) }
+      response: { 200: ref(HealthSchema) }
     },
     config: { rateLimit: false }
   }, async () => ({ status: 'ok' as const }))
@@ -19,7 +18,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['health'],
       summary: 'Readiness: the store answers',
-      response: { 200: Type.Ref(HealthSchema), ...problemResponses(503) }
+      response: { 200: ref(HealthSchema), ...problemResponses(503) }
     },
     config: { rateLimit: false }
   }, async () => {

@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../../schemas/common.js'
+import { problemResponses, ref } from '../../schemas/common.js'
 import { JwksSchema } from '../../schemas/lifecycle.js'
 
 /** Verifiers cache the key set this long; the rotation runbook waits at least this before a new key signs. */
@@ -15,7 +14,7 @@ const jwksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Public keys that verify access tokens (JWKS)',
       description: 'Public members (`kty crv x y kid alg use`) of every ES256/EdDSA verification key, the signing key first. ' +
         'Empty with HS256: a symmetric key is never published.',
-      response: { 200: Type.Ref(JwksSchema), ...problemResponses(429) }
+      response: { 200: ref(JwksSchema), ...problemResponses(429) }
     }
   }, async (_request, reply) => {
     reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { apiKeySecurity, bearerSecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, bearerSecurity, problemResponses, ref } from '../../schemas/common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from '../../schemas/tokens.js'
 
 const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -12,8 +12,8 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'with `{}` it is a generic token for this API client. With `dpop_jkt` it is also bound to a device key ' +
         '(`cnf.jkt`) and must be presented as `Authorization: DPoP <token>` with a `DPoP` proof (RFC 9449).',
       security: apiKeySecurity,
-      body: Type.Ref(GenJwtRequestSchema),
-      response: { 200: Type.Ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      body: ref(GenJwtRequestSchema),
+      response: { 200: ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     },
     // A bodiless POST (curl -X POST) means "a generic token", the same as {}.
     preValidation: async (request) => {
@@ -45,7 +45,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       headers: Type.Object({
         'x-instance-id': Type.Optional(Type.String({ description: 'Required when the token is bound to an instance_id' }))
       }),
-      response: { 200: Type.Ref(MeResponseSchema), ...problemResponses(401, 429, 503) }
+      response: { 200: ref(MeResponseSchema), ...problemResponses(401, 429, 503) }
     }
   }, async (request) => {
     const principal = request.principal

@@ -1,9 +1,8 @@
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
-import { apiKeySecurity, keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, keyOrBearerSecurity, problemResponses, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
 import type { Introspection } from '../../schemas/lifecycle.js'
 
@@ -26,8 +25,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). ' +
         'A revoked token is refused by every route on every instance sharing the store until it expires.',
       security: keyOrBearerSecurity,
-      body: Type.Ref(TokenRequestSchema),
-      response: { 200: Type.Ref(RevocationResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      body: ref(TokenRequestSchema),
+      response: { 200: ref(RevocationResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const claims = await activeClaims(request.body.token)
@@ -46,8 +45,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: '`{"active": false}` for any token that is malformed, expired, revoked, of a deleted user or not ours; ' +
         'otherwise `active: true` with its claims.',
       security: apiKeySecurity,
-      body: Type.Ref(TokenRequestSchema),
-      response: { 200: Type.Ref(IntrospectionSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      body: ref(TokenRequestSchema),
+      response: { 200: ref(IntrospectionSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')

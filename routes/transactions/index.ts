@@ -6,7 +6,7 @@ import { badRequest, notFound } from '../../lib/problem.js'
 import type { TransactionRecord } from '../../lib/store.js'
 import { TransactionListSchema, TransactionSchema } from '../../schemas/appverify.js'
 import type { Transaction } from '../../schemas/appverify.js'
-import { apiKeySecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, problemResponses, ref } from '../../schemas/common.js'
 
 function toTransaction (record: TransactionRecord, nowMs: number): Transaction {
   return {
@@ -30,7 +30,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Get Status: one App Verify transaction by xid',
       security: apiKeySecurity,
       params: Type.Object({ xid: Type.String({ description: 'The xid the token was issued with', examples: ['order-42'] }) }),
-      response: { 200: Type.Ref(TransactionSchema), ...problemResponses(400, 401, 404, 429, 503) }
+      response: { 200: ref(TransactionSchema), ...problemResponses(400, 401, 404, 429, 503) }
     }
   }, async (request) => {
     const { xid } = request.params
@@ -59,7 +59,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1..100 (default 20)', examples: ['20'] })),
         cursor: Type.Optional(Type.String({ maxLength: 512, description: 'next_cursor from the previous page' }))
       }, { additionalProperties: false }),
-      response: { 200: Type.Ref(TransactionListSchema), ...problemResponses(400, 401, 429, 503) }
+      response: { 200: ref(TransactionListSchema), ...problemResponses(400, 401, 429, 503) }
     }
   }, async (request) => {
     const { phone_number: given, limit: limitText, cursor: cursorText } = request.query

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { apiKeySecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, problemResponses, ref } from '../../schemas/common.js'
 import { CredentialsSchema, UserSchema } from '../../schemas/lifecycle.js'
 
 const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -11,8 +11,8 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'The username is NFKC-normalised and lower-cased (3..64 characters of `a-z 0-9 . _ -`); ' +
         'the password (8..128 characters, NFKC) is stored only as a scrypt hash.',
       security: apiKeySecurity,
-      body: Type.Ref(CredentialsSchema),
-      response: { 201: Type.Ref(UserSchema), ...problemResponses(400, 401, 409, 413, 415, 429, 503) }
+      body: ref(CredentialsSchema),
+      response: { 201: ref(UserSchema), ...problemResponses(400, 401, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const user = await fastify.accounts.create(request.body.username, request.body.password)

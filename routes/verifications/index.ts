@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox'
-import type { TSchema } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifySchemaValidationError } from 'fastify'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { invalidApiUsage } from '../../lib/verification.js'
-import { apiKeySecurity, keyOrBearerSecurity, problemResponses } from '../../schemas/common.js'
+import { apiKeySecurity, keyOrBearerSecurity, problemResponse, problemResponses, ref } from '../../schemas/common.js'
 import {
   CheckVerificationRequestSchema,
   StartVerificationRequestSchema,
@@ -15,10 +14,7 @@ import {
 } from '../../schemas/verifications.js'
 
 const checkProblems = {
-  400: {
-    description: 'Wrong, expired or unknown code or auth_id, malformed input: Flowroute reason, message, attempts_left, verification_status (problem+json)',
-    content: { 'application/problem+json': { schema: Type.Ref(VerificationProblemSchema) } }
-  } as unknown as TSchema
+  400: problemResponse('Wrong, expired or unknown code or auth_id, malformed input: Flowroute reason, message, attempts_left, verification_status (problem+json)', VerificationProblemSchema)
 }
 
 const AuthIdParams = Type.Object({
@@ -54,8 +50,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'pending is a resend: a new code, after SMS_RESEND_COOLDOWN, at most SMS_MAX_SENDS in all, attempts NOT reset. ' +
         'Once a verification has ended (approved, canceled, expired), its auth_id can start a new one.',
       security: keyOrBearerSecurity,
-      body: Type.Ref(StartVerificationRequestSchema),
-      response: { 201: Type.Ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
+      body: ref(StartVerificationRequestSchema),
+      response: { 201: ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
     },
     attachValidation: true
   }, async (request, reply) => {
@@ -77,8 +73,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Each check spends one of RETRIES_ALLOWED attempts atomically; a code is single-use. ' +
         'On success the answer carries a verified-phone token unless VERIFIED_TOKEN=false.',
       security: keyOrBearerSecurity,
-      body: Type.Ref(CheckVerificationRequestSchema),
-      response: { 200: Type.Ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
+      body: ref(CheckVerificationRequestSchema),
+      response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
     },
     attachValidation: true,
     config: { rateLimit: checkRateLimit }
@@ -98,7 +94,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         auth_id: Type.String({ minLength: 1, maxLength: 120 }),
         code: Type.String({ pattern: '^[0-9]{4,10}$', description: 'Exactly CODE_LENGTH ASCII digits' })
       }, { additionalProperties: false }),
-      response: { 200: Type.Ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
+      response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
     },
     attachValidation: true,
     config: { rateLimit: checkRateLimit }
@@ -114,7 +110,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'pending, approved, expired, max_attempts_reached or canceled; kept VERIFICATION_RETENTION seconds after it ends.',
       security: apiKeySecurity,
       params: AuthIdParams,
-      response: { 200: Type.Ref(VerificationSchema), ...problemResponses(400, 401, 404, 429, 503) }
+      response: { 200: ref(VerificationSchema), ...problemResponses(400, 401, 404, 429, 503) }
     }
   }, async (request) => {
     const view = await service.status(request.params.auth_id)
