@@ -76,7 +76,7 @@ export async function flushLogs (timeoutMs: number): Promise<void> {
 
 /**
  * One access-log line per request instead of Fastify's two, with flat fields: nested objects
- * cost pino's redaction about as much as the rest of the line (README, Benchmark).
+ * cost pino's redaction about as much as the rest of the line (docs/benchmark.md).
  */
 export class AccessLog extends LogController {
   override incomingRequest (): void {}

@@ -130,7 +130,7 @@ test('providers other than console need their settings in development too', asyn
   t.match(webhook.problems.join('\n'), /SMS_WEBHOOK_URL[\s\S]*SMS_WEBHOOK_SECRET/)
 })
 
-test('parseDuration reads the forms the README documents', async (t) => {
+test('parseDuration reads the forms docs/configuration.md documents', async (t) => {
   t.equal(parseDuration('1 minute'), 60_000)
   t.equal(parseDuration('30s'), 30_000)
   t.equal(parseDuration('500ms'), 500)
