@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
-import { build, flushLogs } from './app.js'
+import { build } from './app.js'
+import { flushLogs } from './server-options.js'
 import { apiKeyId } from './lib/api-keys.js'
 import { ConfigError, loadConfig } from './lib/config.js'
 import type { Config } from './lib/config.js'

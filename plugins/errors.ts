@@ -53,12 +53,27 @@ function validationDetail (error: FastifyError): string {
   return `${context}${path} ${first.message ?? 'is not valid'}.`
 }
 
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
+
 export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
   return reply
     .code(problem.statusCode)
     .headers(problem.headers)
-    .type('application/problem+json; charset=utf-8')
+    .type(PROBLEM_CONTENT_TYPE)
     .send(problem.toJSON())
+}
+
+/** The body and headers of a problem answered outside Fastify's reply (Node's own response or socket). */
+export function problemBody (problem: Problem): { headers: Record<string, string | number>, body: string } {
+  const body = JSON.stringify(problem.toJSON())
+  return { headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }, body }
+}
+
+/** A whole HTTP/1.1 answer for a socket Node gave up on (malformed request, oversize headers, timeout); the connection closes. */
+export function rawProblemResponse (problem: Problem): string {
+  const { headers, body } = problemBody(problem)
+  const lines = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}`)
+  return `HTTP/1.1 ${problem.statusCode} ${problem.title}\r\n${lines.join('\r\n')}\r\n\r\n${body}`
 }
 
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { test } from 'tap'
 import type { Test } from 'tap'
-import app, { AccessLog, serverOptions } from '../app.js'
+import app from '../app.js'
+import { AccessLog, serverOptions } from '../server-options.js'
 import { API_KEY, testConfig } from './helper.js'
 
 /** Builds the app exactly like build(), with the production logger writing into an array. */
