@@ -1,5 +1,5 @@
-import type { AccessTokenRecord, AccessTokenRepository, Store } from '../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
+import { createMemoryAccessTokens } from './memory/access-tokens.js'
 import { createMemoryTransactions } from './memory/transactions.js'
 import { createMemoryVerifications } from './memory/verifications.js'
 import { createMemoryUsers } from './memory/users.js'
@@ -14,7 +14,7 @@ const SWEEP_INTERVAL_MS = 60_000
  * expiry, atomic updates). Data lives as long as the process.
  */
 export function createMemoryStore (now: () => number = Date.now): Store {
-  const accessTokens = new Map<string, AccessTokenRecord>()
+  const accessTokens = createMemoryAccessTokens(now)
   const verifications = createMemoryVerifications()
   const revocations = createMemoryRevocations(now)
   const dpopProofs = createMemoryReplayCache(now)
@@ -22,26 +22,11 @@ export function createMemoryStore (now: () => number = Date.now): Store {
 
   const sweep = (): void => {
     const time = now()
-    for (const [jti, record] of accessTokens) {
-      if (record.expires_at.getTime() <= time) accessTokens.delete(jti)
-    }
     verifications.sweep(time)
-    for (const repository of [revocations, dpopProofs, loginAttempts]) repository.sweep()
+    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
-
-  const accessTokenRepository: AccessTokenRepository = {
-    async record (token) {
-      if (accessTokens.has(storeKey(token.jti))) throw new DuplicateKeyError('jti already recorded')
-      accessTokens.set(token.jti, structuredClone(token))
-    },
-    async find (jti) {
-      const record = accessTokens.get(storeKey(jti))
-      if (record === undefined || record.expires_at.getTime() <= now()) return null
-      return structuredClone(record)
-    }
-  }
 
   return {
     kind: 'memory',
@@ -49,7 +34,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    accessTokens: accessTokenRepository,
+    accessTokens,
     transactions: createMemoryTransactions(now),
     verifications,
     users: createMemoryUsers(),

@@ -1,9 +1,10 @@
-import type { Collection, Db } from 'mongodb'
-import type { AccessTokenRecord, Store } from '../../lib/store.js'
-import { StoreUnavailableError, storeKey } from '../../lib/store.js'
+import type { Db } from 'mongodb'
+import type { Store } from '../../lib/store.js'
+import { StoreUnavailableError } from '../../lib/store.js'
 import { guard } from './mongodb/guard.js'
 import { ensureIndexes, INDEX_PLANS } from './mongodb/indexes.js'
 import type { IndexReport } from './mongodb/indexes.js'
+import { createMongoAccessTokens } from './mongodb/access-tokens.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
 import { createMongoUsers } from './mongodb/users.js'
@@ -42,7 +43,6 @@ const UNIQUE_WRITES = {
 } as const
 
 export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
-  const accessTokens: Collection<AccessTokenRecord> = db.collection('access_tokens')
   let ready = false
   const notReady = (): StoreUnavailableError => new StoreUnavailableError('MongoDB indexes are not in place yet')
 
@@ -72,18 +72,7 @@ export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
       if (!ready) throw notReady()
     },
     async close () {},
-    accessTokens: gated({
-      async record (token: AccessTokenRecord) {
-        await guard(() => accessTokens.insertOne({ ...token, jti: storeKey(token.jti) }))
-      },
-      async find (jti: string) {
-        const record = await guard(() => accessTokens.findOne(
-          { jti: storeKey(jti), expires_at: { $gt: new Date() } },
-          { projection: { _id: 0 } }
-        ))
-        return record === null ? null : withoutUndefined(record)
-      }
-    }, UNIQUE_WRITES.accessTokens),
+    accessTokens: gated(createMongoAccessTokens(db), UNIQUE_WRITES.accessTokens),
     transactions: gated(createMongoTransactions(db), UNIQUE_WRITES.transactions),
     verifications: gated(createMongoVerifications(db), UNIQUE_WRITES.verifications),
     users: gated(createMongoUsers(db), UNIQUE_WRITES.users),
@@ -91,9 +80,4 @@ export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
     dpopProofs: gated(createMongoReplayCache(db), UNIQUE_WRITES.dpopProofs),
     loginAttempts: gated(createMongoLoginAttempts(db), UNIQUE_WRITES.loginAttempts)
   }
-}
-
-/** MongoDB returns absent fields as missing; the memory store returns the same shape. */
-function withoutUndefined<T extends object> (record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && v !== null)) as T
 }
