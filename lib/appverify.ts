@@ -46,7 +46,9 @@ export function tokenSha256 (token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-const XID = /^[A-Za-z0-9._~:-]{1,128}$/
+/** Contract §6: an xid is 1..128 characters of [A-Za-z0-9._~:-] (the route schemas carry this pattern). */
+export const XID_PATTERN = '^[A-Za-z0-9._~:-]{1,128}$'
+const XID = new RegExp(XID_PATTERN)
 
 /** Contract §6: 1..128 characters of [A-Za-z0-9._~:-]. */
 export function isValidXid (value: unknown): value is string {

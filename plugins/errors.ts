@@ -5,6 +5,32 @@ import { Problem, serviceUnavailable } from '../lib/problem.js'
 import { pathOnly, scrub } from '../lib/redact.js'
 import { DuplicateKeyError, StoreUnavailableError } from '../lib/store.js'
 
+/**
+ * Per route (in its `config`): the problem a schema failure on a given field becomes, `*` for any
+ * other field. The schema states the rule, this map states the contract's error code for it.
+ */
+export type ValidationProblems = Record<string, (field: string) => Problem>
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    validationProblems?: ValidationProblems
+  }
+}
+
+/** The field a schema failure is about (the first path segment, or the missing property), never its value. */
+export function failingField (error: FastifyError): string {
+  const first = error.validation?.[0]
+  const path = first?.instancePath.replace(/^\//, '').split('/')[0] ?? ''
+  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty
+  return path !== '' ? path : typeof missing === 'string' ? missing : ''
+}
+
+function validationProblem (error: FastifyError, problems: ValidationProblems | undefined): Problem | undefined {
+  if (error.validation === undefined || problems === undefined) return undefined
+  const field = failingField(error)
+  return (Object.hasOwn(problems, field) ? problems[field] : problems['*'])?.(field)
+}
+
 /** Fastify's own client errors, mapped to stable problem codes. */
 const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is too large.'],
@@ -78,7 +104,7 @@ export function rawProblemResponse (problem: Problem): string {
 
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const problem = toProblem(error)
+    const problem = validationProblem(error, request.routeOptions.config.validationProblems) ?? toProblem(error)
     if (problem.statusCode >= 500) {
       // No stack, driver name or host in logs either: the request id ties the log line to the report.
       request.log.error({ code: problem.code, reason: problem.statusCode === 500 ? scrub(error.message) : problem.message }, 'request failed')

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { invalidPhoneNumber, invalidXid, isValidXid, prefersJson } from '../../lib/appverify.js'
+import { invalidPhoneNumber, invalidXid, isValidXid, prefersJson, XID_PATTERN } from '../../lib/appverify.js'
 import { parsePhone } from '../../lib/phone.js'
 import { notFound, Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
@@ -12,7 +12,7 @@ const PhoneParam = Type.String({
   description: 'E.164 (`+15551234567`, percent-encode the plus as `%2B` if your client needs to) or the 11-digit NANP form `15551234567`',
   examples: ['15551234567']
 })
-const XidParam = Type.String({ description: 'Your transaction id: 1..128 characters of `[A-Za-z0-9._~:-]`', examples: ['order-42'] })
+const XidParam = Type.String({ pattern: XID_PATTERN, description: 'Your transaction id: 1..128 characters of `[A-Za-z0-9._~:-]`', examples: ['order-42'] })
 
 /** Who a token was issued to, as recorded with the transaction. */
 function issuedTo (principal: Principal | null): string {
@@ -48,7 +48,6 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const issue = async (request: FastifyRequest, reply: FastifyReply, phoneNumber: string, xid: string | undefined): Promise<FastifyReply> => {
     const phone = parsePhone(phoneNumber)
     if (phone === undefined) throw invalidPhoneNumber()
-    if (xid !== undefined && !isValidXid(xid)) throw invalidXid()
     const { token, claims, transaction } = await fastify.appVerify.issueAppVerifyToken({
       phone,
       ...(xid === undefined ? {} : { xid }),
@@ -82,7 +81,7 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/token/:phone_number/:xid', {
     onRequest: [limitPerClient],
-    config: { rateLimit: false },
+    config: { rateLimit: false, validationProblems: { xid: invalidXid } },
     exposeHeadRoute: false,
     schema: {
       tags: ['appverify'],

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, invalidPhoneNumber, invalidXid, isValidXid, parseLimit, transactionStatus } from '../../lib/appverify.js'
+import { decodeCursor, encodeCursor, invalidPhoneNumber, invalidXid, parseLimit, transactionStatus, XID_PATTERN } from '../../lib/appverify.js'
 import { parsePhone } from '../../lib/phone.js'
 import { badRequest, notFound } from '../../lib/problem.js'
 import type { TransactionRecord } from '../../lib/store.js'
@@ -29,12 +29,12 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['appverify'],
       summary: 'Get Status: one App Verify transaction by xid',
       security: apiKeySecurity,
-      params: Type.Object({ xid: Type.String({ description: 'The xid the token was issued with', examples: ['order-42'] }) }),
+      params: Type.Object({ xid: Type.String({ pattern: XID_PATTERN, description: 'The xid the token was issued with', examples: ['order-42'] }) }),
       response: { 200: ref(TransactionSchema), ...problemResponses(400, 401, 404, 429, 503) }
-    }
+    },
+    config: { validationProblems: { xid: invalidXid } }
   }, async (request) => {
     const { xid } = request.params
-    if (!isValidXid(xid)) throw invalidXid()
     const record = await fastify.appVerify.findTransaction(xid)
     if (record === null) throw notFound('not_found', 'No App Verify token was issued with this xid.')
     return toTransaction(record, Date.now())

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyError, FastifySchemaValidationError } from 'fastify'
+import type { ValidationProblems } from '../../plugins/errors.js'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { invalidApiUsage } from '../../lib/verification.js'
 import { apiKeySecurity, keyOrBearerSecurity, problemResponse, problemResponses, ref } from '../../schemas/common.js'
@@ -21,25 +21,15 @@ const AuthIdParams = Type.Object({
   auth_id: Type.String({ minLength: 1, maxLength: 120, description: 'The verification\'s auth_id' })
 })
 
-/** The failing field of a schema violation, for a message that never echoes the submitted value. */
-function fieldOf (error: FastifyError & { validation?: FastifySchemaValidationError[] }): string {
-  const first = error.validation?.[0]
-  const path = first?.instancePath.replace(/^\//, '').split('/')[0] ?? ''
-  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty
-  return path !== '' ? path : typeof missing === 'string' ? missing : ''
-}
-
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const service = fastify.verifications
   const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs }
-  const badCheckInput = (error: FastifyError): never => {
-    const field = fieldOf(error)
-    throw invalidApiUsage(field === 'code'
-      ? `code must be a string of exactly ${config.otp.codeLength} ASCII digits.`
-      : field === 'auth_id'
-        ? 'auth_id must be a string of 1 to 120 characters.'
-        : `Send exactly auth_id and code${field === '' ? '' : ` ("${field.slice(0, 32)}" is not accepted)`}.`)
+  // Flowroute's InvalidAPIUsage for any malformed check input, naming the field but never its value.
+  const checkInputProblems: ValidationProblems = {
+    code: () => invalidApiUsage(`code must be a string of exactly ${config.otp.codeLength} ASCII digits.`),
+    auth_id: () => invalidApiUsage('auth_id must be a string of 1 to 120 characters.'),
+    '*': (field) => invalidApiUsage(`Send exactly auth_id and code${field === '' ? '' : ` ("${field.slice(0, 32)}" is not accepted)`}.`)
   }
 
   fastify.post('/v1/verifications', {
@@ -53,15 +43,12 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: ref(StartVerificationRequestSchema),
       response: { 201: ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
     },
-    attachValidation: true
-  }, async (request, reply) => {
-    const failed = request.validationError
-    if (failed !== undefined && failed !== null) {
-      if (fieldOf(failed as FastifyError) === 'recipient') {
-        throw badRequest('invalid_phone_number', 'recipient must be an E.164 number (+15551234567) or the 11-digit form 15551234567.')
+    config: {
+      validationProblems: {
+        recipient: () => badRequest('invalid_phone_number', 'recipient must be an E.164 number (+15551234567) or the 11-digit form 15551234567.')
       }
-      throw failed
     }
+  }, async (request, reply) => {
     const started = await service.start(request.body.auth_id, request.body.recipient)
     return reply.code(201).send(started)
   })
@@ -76,10 +63,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: ref(CheckVerificationRequestSchema),
       response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
     },
-    attachValidation: true,
-    config: { rateLimit: checkRateLimit }
+    config: { rateLimit: checkRateLimit, validationProblems: checkInputProblems }
   }, async (request) => {
-    if (request.validationError !== undefined && request.validationError !== null) badCheckInput(request.validationError as FastifyError)
     return await service.check(request.body.auth_id, request.body.code)
   })
 
@@ -96,10 +81,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }, { additionalProperties: false }),
       response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
     },
-    attachValidation: true,
-    config: { rateLimit: checkRateLimit }
+    config: { rateLimit: checkRateLimit, validationProblems: checkInputProblems }
   }, async (request) => {
-    if (request.validationError !== undefined && request.validationError !== null) badCheckInput(request.validationError as FastifyError)
     return await service.check(request.query.auth_id, request.query.code)
   })
 
