@@ -40,14 +40,22 @@ logDestination.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') logDestination.write = () => true
 })
 
-/** Writes what the log buffer holds, waiting at most timeoutMs for a slow reader. */
+/**
+ * Waits until the log buffer is written, at most timeoutMs for a slow reader. (sonic-boom's own
+ * flush(cb) answers at once when minLength is 0, even with a write in flight; 'drain' is emitted
+ * once everything is written.)
+ */
 export async function flushLogs (timeoutMs: number): Promise<void> {
+  const state = logDestination as unknown as { _writing?: boolean, _len?: number }
+  if (state._writing === false && state._len === 0) return
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs)
-    logDestination.flush(() => {
+    const done = (): void => {
       clearTimeout(timer)
+      logDestination.off('drain', done)
       resolve()
-    })
+    }
+    const timer = setTimeout(done, timeoutMs)
+    logDestination.on('drain', done)
   })
 }
 

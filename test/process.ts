@@ -31,7 +31,8 @@ export async function startServer (env: Record<string, string>, ready = /Server 
   let output = ''
   child.stdout.on('data', (chunk) => { output += String(chunk) })
   child.stderr.on('data', (chunk) => { output += String(chunk) })
-  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
+  // 'close' comes after the child's output has been read to the end ('exit' may come before).
+  const exited = new Promise<number | null>((resolve) => { child.on('close', (code) => { resolve(code) }) })
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`server did not start:\n${output}`)) }, 30_000)
     const check = (): void => {
