@@ -1,5 +1,5 @@
 /**
- * The persistence boundary. Two implementations keep the same contract (test/store/contract.ts):
+ * The persistence boundary. Two implementations keep the same contract (test/plugins/store/contract.ts):
  * the embedded memory store for development and tests, and MongoDB for production.
  * Each domain gets its own repository so a route never touches a driver.
  */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { DuplicateKeyError } from '../../lib/store.js'
-import type { Store, VerificationRecord } from '../../lib/store.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
+import type { Store, VerificationRecord } from '../../../lib/store.js'
 
 const MINUTE = 60_000
 

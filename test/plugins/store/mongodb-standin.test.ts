@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { MongoClient } from 'mongodb'
-import { createMongoStore } from '../../plugins/store/mongodb.js'
-import { startStandin } from '../mongo-standin.js'
+import { createMongoStore } from '../../../plugins/store/mongodb.js'
+import { startStandin } from '../../mongo-standin.js'
 import { storeContract } from './contract.js'
 
 // The real driver over a real socket to the wire-level stand-in (test/mongo-standin.ts): the

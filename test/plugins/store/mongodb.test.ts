@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { MongoClient } from 'mongodb'
-import { createMongoStore } from '../../plugins/store/mongodb.js'
+import { createMongoStore } from '../../../plugins/store/mongodb.js'
 import { storeContract } from './contract.js'
 
 const url = process.env.MONGODB_URL

@@ -1,7 +1,7 @@
 import { test } from 'tap'
-import { createMemoryReplayCache } from '../../plugins/store/memory/dpop-proofs.js'
-import { createMemoryLoginAttempts } from '../../plugins/store/memory/login-attempts.js'
-import { createMemoryRevocations } from '../../plugins/store/memory/revocations.js'
+import { createMemoryReplayCache } from '../../../plugins/store/memory/dpop-proofs.js'
+import { createMemoryLoginAttempts } from '../../../plugins/store/memory/login-attempts.js'
+import { createMemoryRevocations } from '../../../plugins/store/memory/revocations.js'
 
 // The memory store sweeps these every minute; a sweep drops only what has expired.
 test('sweeps keep live entries and drop expired ones', async (t) => {

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { createMemoryVerifications } from '../../plugins/store/memory/verifications.js'
+import { createMemoryVerifications } from '../../../plugins/store/memory/verifications.js'
 
 test('the memory sweep drops purged verifications and send logs whose sends all left the window (MongoDB TTL semantics)', async (t) => {
   const repository = createMemoryVerifications()

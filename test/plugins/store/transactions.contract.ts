@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { DuplicateKeyError, TRANSACTION_RETENTION_MS } from '../../lib/store.js'
-import type { Store, TransactionRecord } from '../../lib/store.js'
+import { DuplicateKeyError, TRANSACTION_RETENTION_MS } from '../../../lib/store.js'
+import type { Store, TransactionRecord } from '../../../lib/store.js'
 
 /** Fresh phone numbers per run, so a shared MongoDB database never mixes runs. */
 function uniquePhone (): string {

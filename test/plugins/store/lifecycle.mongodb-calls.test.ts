@@ -1,11 +1,11 @@
 import { test } from 'tap'
 import { MongoNetworkError, MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
-import { createMongoStore } from '../../plugins/store/mongodb.js'
-import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
-import { DuplicateKeyError, StoreUnavailableError } from '../../lib/store.js'
+import { createMongoStore } from '../../../plugins/store/mongodb.js'
+import { INDEX_PLANS } from '../../../plugins/store/mongodb/indexes.js'
+import { DuplicateKeyError, StoreUnavailableError } from '../../../lib/store.js'
 
-// No MongoDB server runs here (test/store/mongodb.test.ts runs the real contract when MONGODB_URL is set).
+// No MongoDB server runs here (test/plugins/store/mongodb.test.ts runs the real contract when MONGODB_URL is set).
 // These tests pin the exact driver calls: the atomic conditions must sit in the filters.
 
 interface Call { collection: string, op: string, args: unknown[] }

@@ -1,9 +1,9 @@
 import { test } from 'tap'
 import { MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
-import { createMongoVerifications } from '../../plugins/store/mongodb/verifications.js'
-import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
-import { DuplicateKeyError } from '../../lib/store.js'
+import { createMongoVerifications } from '../../../plugins/store/mongodb/verifications.js'
+import { INDEX_PLANS } from '../../../plugins/store/mongodb/indexes.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
 
 interface Call { collection: string, method: string, args: unknown[] }
 

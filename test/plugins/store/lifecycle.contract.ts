@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DuplicateKeyError } from '../../lib/store.js'
-import type { Store } from '../../lib/store.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
+import type { Store } from '../../../lib/store.js'
 
 const unique = (prefix: string): string => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2)}`
 const hostile = { $ne: null } as unknown as string

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
-import { DuplicateKeyError } from '../../lib/store.js'
-import type { Store } from '../../lib/store.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
+import type { Store } from '../../../lib/store.js'
 import { transactionsContract } from './transactions.contract.js'
 import { verificationsContract } from './verifications.contract.js'
 import { lifecycleContract } from './lifecycle.contract.js'

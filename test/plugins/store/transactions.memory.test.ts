@@ -1,6 +1,6 @@
 import { test } from 'tap'
-import { createMemoryStore } from '../../plugins/store/memory.js'
-import { TRANSACTION_RETENTION_MS } from '../../lib/store.js'
+import { createMemoryStore } from '../../../plugins/store/memory.js'
+import { TRANSACTION_RETENTION_MS } from '../../../lib/store.js'
 
 test('memory transactions follow the injected clock and sweep records past retention', async (t) => {
   let now = Date.now()

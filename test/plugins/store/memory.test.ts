@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { createMemoryStore } from '../../plugins/store/memory.js'
+import { createMemoryStore } from '../../../plugins/store/memory.js'
 import { storeContract } from './contract.js'
 
 test('memory store keeps the store contract', async (t) => {

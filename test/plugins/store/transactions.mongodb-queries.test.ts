@@ -1,10 +1,10 @@
 import { test } from 'tap'
 import { MongoNetworkError, MongoServerError } from 'mongodb'
 import type { Db } from 'mongodb'
-import { createMongoTransactions } from '../../plugins/store/mongodb/transactions.js'
-import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
-import { DuplicateKeyError, StoreUnavailableError, TRANSACTION_RETENTION_MS } from '../../lib/store.js'
-import type { TransactionRecord } from '../../lib/store.js'
+import { createMongoTransactions } from '../../../plugins/store/mongodb/transactions.js'
+import { INDEX_PLANS } from '../../../plugins/store/mongodb/indexes.js'
+import { DuplicateKeyError, StoreUnavailableError, TRANSACTION_RETENTION_MS } from '../../../lib/store.js'
+import type { TransactionRecord } from '../../../lib/store.js'
 
 // No MongoDB server runs here (mongodb.test.ts runs the real contract when MONGODB_URL is set):
 // this records the queries the repository sends, so their shape is pinned where it cannot run.
