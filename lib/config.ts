@@ -1,102 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { isIP } from 'node:net'
 import { generatePrivateJwk } from './keys.js'
-import type { JwtAlgorithm } from './keys.js'
-import { renderAuthMessage } from './otp.js'
-import { smsLength } from './sms-text.js'
+import { ConfigError, DEFAULT_AUTH_MESSAGE } from './config-types.js'
+import type { Config, Env } from './config-types.js'
+import { messageProblems, MIN_SECRET_LENGTH, productionProblems, providerProblems } from './config-rules.js'
+import { loadDevSecrets, saveDevSecrets } from './dev-secrets.js'
+import type { DevSecrets } from './dev-secrets.js'
 
-export type Env = Record<string, string | undefined>
-export type SmsProviderName = 'console' | 'webhook' | 'flowroute' | 'twilio'
-
-export const DEFAULT_AUTH_MESSAGE = '{code}\nWelcome to {org}! Use this one-time code to complete your signup.'
-
-export interface Config {
-  nodeEnv: 'development' | 'production'
-  port: number
-  host: string
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
-  mongodbUrl: string | undefined
-  mongodbDatabase: string
-  apiKeys: string[]
-  jwt: {
-    algorithm: JwtAlgorithm
-    /** HS256 secret, base64-decoded. */
-    secret: Buffer
-    keysFile: string | undefined
-    /** Development only: a generated JWKS (JSON) for ES256/EdDSA when no JWT_KEYS_FILE is set. */
-    devJwks: string | undefined
-    expireSeconds: number
-    issuer: string
-    audience: string
-  }
-  appVerify: {
-    customerId: string
-    /** The base64 key as configured; the signing key is its decoded bytes. */
-    apiKey: string
-    tokenTtl: number
-    backdate: number
-    rateLimit: { max: number, windowMs: number }
-    public: boolean
-  }
-  otp: {
-    codeLength: number
-    codeExpiration: number
-    retriesAllowed: number
-    pepper: string
-  }
-  sms: {
-    provider: SmsProviderName
-    orgName: string
-    authMessage: string
-    resendCooldown: number
-    maxSends: number
-    /** SMS to one recipient per clock hour, across all auth_ids (SMS pumping). */
-    recipientHourlyLimit: number
-    /** Per-client limit on the two check routes, on top of the per-verification attempts. */
-    checkRateLimit: { max: number, windowMs: number }
-    allowedCountries: string[]
-    retention: number
-    verifiedToken: boolean
-    flowroute: { accessKey?: string, secretKey?: string, number?: string, baseUrl: string }
-    twilio: { accountSid?: string, authToken?: string, from?: string, baseUrl: string }
-    webhook: { url?: string, secret?: string }
-  }
-  rateLimit: { max: number, windowMs: number, ban: number | undefined }
-  trustProxy: string[] | undefined
-  redisUrl: string | undefined
-  /** Names of secrets generated for development (never set in production). */
-  generatedSecrets: string[]
-  /** Settings that work but deserve a look (logged once at start). */
-  warnings: string[]
-}
-
-/** Shortest accepted HMAC keys, in characters: as strong as JWT_SECRET's 32 bytes when random. */
-export const MIN_SECRET_LENGTH = 32
-/** Twilio's Messages resource refuses bodies over 1,600 characters (error 21617). */
-export const TWILIO_MAX_BODY = 1600
-
-export class ConfigError extends Error {
-  readonly problems: string[]
-  constructor (problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
-    this.name = 'ConfigError'
-    this.problems = problems
-  }
-}
+export { ConfigError, DEFAULT_AUTH_MESSAGE } from './config-types.js'
+export type { Config, Env, SmsProviderName } from './config-types.js'
 
 export interface LoadOptions {
   /** Where development secrets persist across restarts; null keeps them in memory only. */
   secretsFile?: string | null
-}
-
-interface DevSecrets {
-  API_KEYS?: string
-  JWT_SECRET?: string
-  OTP_PEPPER?: string
-  APPVERIFY_API_KEY?: string
-  [name: string]: string | undefined
 }
 
 const DURATION_UNITS: Record<string, number> = {
@@ -248,106 +164,10 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
   return config
 }
 
-/** Everything production refuses: missing secrets and insecure development defaults. */
-function productionProblems (config: Config): string[] {
-  const missing: string[] = []
-  if (config.apiKeys.length === 0) missing.push('API_KEYS is required in production')
-  if (config.mongodbUrl === undefined) missing.push('MONGODB_URL is required in production (the memory store loses data on restart)')
-  if (config.jwt.algorithm === 'HS256' && config.jwt.keysFile === undefined && config.jwt.secret.length === 0) {
-    missing.push('JWT_SECRET (or JWT_KEYS_FILE) is required in production')
-  }
-  if (config.jwt.algorithm !== 'HS256' && config.jwt.keysFile === undefined) {
-    missing.push(`JWT_KEYS_FILE is required in production for ${config.jwt.algorithm}`)
-  }
-  if (config.otp.pepper === '') missing.push('OTP_PEPPER is required in production')
-  if (config.appVerify.apiKey === '') missing.push('APPVERIFY_API_KEY is required in production')
-  if (config.appVerify.customerId === '') missing.push('APPVERIFY_CUSTOMER_ID is required in production')
-  if (config.sms.provider === 'console') missing.push('SMS_PROVIDER=console prints codes and is refused in production')
-  missing.push(...providerProblems(config, true))
-  return missing
-}
-
-const FLOWROUTE_NUMBER = /^\+?1[2-9]\d{2}[2-9]\d{6}$/
-const TWILIO_ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/
-export const TWILIO_MESSAGING_SERVICE = /^MG[0-9a-fA-F]{32}$/
-const E164 = /^\+[1-9]\d{6,14}$/
-const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/
-
-function providerProblems (config: Config, production: boolean): string[] {
-  const problems: string[] = []
-  const { sms } = config
-  const need = (name: string, value: string | undefined): void => {
-    if (value === undefined || value === '') problems.push(`${name} is required when SMS_PROVIDER=${sms.provider}`)
-  }
-  if (sms.provider === 'webhook') {
-    need('SMS_WEBHOOK_URL', sms.webhook.url)
-    need('SMS_WEBHOOK_SECRET', sms.webhook.secret)
-  } else if (sms.provider === 'flowroute') {
-    need('FLOWROUTE_ACCESS_KEY', sms.flowroute.accessKey)
-    need('FLOWROUTE_SECRET_KEY', sms.flowroute.secretKey)
-    need('FLOWROUTE_NUMBER', sms.flowroute.number)
-    const number = sms.flowroute.number
-    if (number !== undefined && !FLOWROUTE_NUMBER.test(number)) problems.push('FLOWROUTE_NUMBER: must be an 11-digit NANP number such as 12065550100 ("+" optional)')
-  } else if (sms.provider === 'twilio') {
-    need('TWILIO_ACCOUNT_SID', sms.twilio.accountSid)
-    need('TWILIO_AUTH_TOKEN', sms.twilio.authToken)
-    need('TWILIO_FROM', sms.twilio.from)
-    const { accountSid, from } = sms.twilio
-    if (accountSid !== undefined && !TWILIO_ACCOUNT_SID.test(accountSid)) problems.push('TWILIO_ACCOUNT_SID: must be "AC" followed by 32 hexadecimal digits')
-    if (from !== undefined && !(E164.test(from) || TWILIO_MESSAGING_SERVICE.test(from) || ALPHANUMERIC_SENDER.test(from))) {
-      problems.push('TWILIO_FROM: must be an E.164 number (+12065550100), a messaging service SID (MG + 32 hex digits) or an alphanumeric sender ID (up to 11 letters, digits and spaces)')
-    }
-  }
-  if (production) {
-    for (const [name, url] of [['SMS_WEBHOOK_URL', sms.webhook.url], ['FLOWROUTE_BASE_URL', sms.flowroute.baseUrl], ['TWILIO_BASE_URL', sms.twilio.baseUrl]] as const) {
-      if (url !== undefined && url.startsWith('http:')) problems.push(`${name} must use https in production`)
-    }
-  }
-  return problems
-}
-
-/** The longest AUTH_MESSAGE a code can render to: refused over the provider's limit, warned about over one segment. */
-function messageProblems (config: Config): string[] {
-  const { sms, otp } = config
-  const rendered = renderAuthMessage(sms.authMessage, '0'.repeat(otp.codeLength), sms.orgName)
-  if (sms.provider === 'twilio' && rendered.length > TWILIO_MAX_BODY) {
-    return [`AUTH_MESSAGE: renders to ${rendered.length} characters; Twilio accepts at most ${TWILIO_MAX_BODY}`]
-  }
-  const length = smsLength(rendered)
-  if (length.units > length.singleSegmentLimit) {
-    config.warnings.push(`AUTH_MESSAGE renders to ${length.units} ${length.encoding} units, more than one SMS segment (${length.singleSegmentLimit}): each message is billed as several`)
-  }
-  return []
-}
-
 function decodeBase64 (text: string): Buffer | undefined {
   const trimmed = text.trim()
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(trimmed)) return undefined
   return Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64')
-}
-
-function loadDevSecrets (file: string | null | undefined): { values: DevSecrets, dirty: boolean } {
-  if (file == null || !existsSync(file)) return { values: {}, dirty: false }
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const values: DevSecrets = {}
-      for (const [name, value] of Object.entries(parsed)) {
-        if (typeof value === 'string') values[name] = value
-      }
-      return { values, dirty: false }
-    }
-  } catch {
-    // A damaged secrets file is regenerated rather than blocking development.
-  }
-  return { values: {}, dirty: true }
-}
-
-function saveDevSecrets (file: string | null | undefined, values: DevSecrets): void {
-  if (file == null) return
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-  writeFileSync(file, JSON.stringify(values, null, 2) + '\n', { mode: 0o600 })
-  chmodSync(file, 0o600)
 }
 
 class Reader {
