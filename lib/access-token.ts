@@ -128,3 +128,13 @@ export function userSubject (username: string): string {
 export function usernameOfSubject (sub: string): string | undefined {
   return sub.startsWith(USER_SUBJECT_PREFIX) ? sub.slice(USER_SUBJECT_PREFIX.length) : undefined
 }
+
+/** `Authorization: Bearer <token>` or `DPoP <token>` (RFC 6750, RFC 9449 §7.1; scheme names are case-insensitive). */
+const AUTHORIZATION = /^(Bearer|DPoP) +(\S+) *$/i
+
+/** The scheme and token of an Authorization header, or undefined when it is neither Bearer nor DPoP. */
+export function parseAuthorization (header: string): { dpop: boolean, token: string } | undefined {
+  const match = AUTHORIZATION.exec(header)
+  if (match?.[1] === undefined || match[2] === undefined) return undefined
+  return { dpop: match[1].toLowerCase() === 'dpop', token: match[2] }
+}

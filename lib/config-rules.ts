@@ -66,15 +66,17 @@ export function providerProblems (config: Config, production: boolean): string[]
 }
 
 /** The longest AUTH_MESSAGE a code can render to: refused over the provider's limit, warned about over one segment. */
-export function messageProblems (config: Config): string[] {
+export function messageChecks (config: Config): { problems: string[], warnings: string[] } {
   const { sms, otp } = config
   const rendered = renderAuthMessage(sms.authMessage, '0'.repeat(otp.codeLength), sms.orgName)
   if (sms.provider === 'twilio' && rendered.length > TWILIO_MAX_BODY) {
-    return [`AUTH_MESSAGE: renders to ${rendered.length} characters; Twilio accepts at most ${TWILIO_MAX_BODY}`]
+    return { problems: [`AUTH_MESSAGE: renders to ${rendered.length} characters; Twilio accepts at most ${TWILIO_MAX_BODY}`], warnings: [] }
   }
   const length = smsLength(rendered)
-  if (length.units > length.singleSegmentLimit) {
-    config.warnings.push(`AUTH_MESSAGE renders to ${length.units} ${length.encoding} units, more than one SMS segment (${length.singleSegmentLimit}): each message is billed as several`)
+  return {
+    problems: [],
+    warnings: length.units > length.singleSegmentLimit
+      ? [`AUTH_MESSAGE renders to ${length.units} ${length.encoding} units, more than one SMS segment (${length.singleSegmentLimit}): each message is billed as several`]
+      : []
   }
-  return []
 }

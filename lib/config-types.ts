@@ -45,7 +45,7 @@ export interface Config {
     authMessage: string
     resendCooldown: number
     maxSends: number
-    /** SMS to one recipient per clock hour, across all auth_ids (SMS pumping). */
+    /** Accepted SMS to one recipient in any 60-minute window, across all auth_ids (SMS pumping). */
     recipientHourlyLimit: number
     /** Per-client limit on the two check routes, on top of the per-verification attempts. */
     checkRateLimit: { max: number, windowMs: number }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import { generatePrivateJwk } from './keys.js'
 import { ConfigError, DEFAULT_AUTH_MESSAGE } from './config-types.js'
 import type { Config, Env } from './config-types.js'
-import { messageProblems, MIN_SECRET_LENGTH, productionProblems, providerProblems } from './config-rules.js'
+import { messageChecks, MIN_SECRET_LENGTH, productionProblems, providerProblems } from './config-rules.js'
 import { loadDevSecrets, saveDevSecrets } from './dev-secrets.js'
 import type { DevSecrets } from './dev-secrets.js'
 
@@ -155,7 +155,9 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
   for (const [name, value] of [['OTP_PEPPER', config.otp.pepper], ['SMS_WEBHOOK_SECRET', config.sms.webhook.secret]] as const) {
     if (value !== undefined && value !== '' && value.length < MIN_SECRET_LENGTH) problems.push(`${name}: must be at least ${MIN_SECRET_LENGTH} characters`)
   }
-  problems.push(...messageProblems(config))
+  const message = messageChecks(config)
+  problems.push(...message.problems)
+  config.warnings.push(...message.warnings)
 
   if (production) problems.push(...productionProblems(config))
   else problems.push(...providerProblems(config, false))

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import { parseAuthorization } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import { apiKeyMatcher } from '../lib/api-keys.js'
 import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
@@ -21,9 +22,6 @@ declare module 'fastify' {
     authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]): Promise<Principal>
   }
 }
-
-/** Bearer, or DPoP for key-bound tokens (RFC 9449 §7.1). */
-const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i
 
 function invalidApiKey (detail: string): Problem {
   return new Problem(401, 'invalid_api_key', detail)
@@ -61,10 +59,9 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   const verifyBearer = async (request: FastifyRequest): Promise<Principal> => {
     const header = request.headers.authorization
     if (header === undefined || header === '') throw missingToken('An Authorization: Bearer <token> header is required.')
-    const match = AUTHORIZATION.exec(header)
-    if (match?.[1] === undefined || match[2] === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
-    const dpopScheme = match[1].toLowerCase() === 'dpop'
-    const token = match[2]
+    const presented = parseAuthorization(header)
+    if (presented === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
+    const { dpop: dpopScheme, token } = presented
     const claims = await fastify.tokens.verify(token)
     if (claims.cnf !== undefined) {
       if (!dpopScheme) throw invalidDpopProof('This token is bound to a key: send it as Authorization: DPoP <token> with a DPoP proof.')

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { claimsDefect, memoizedHeaderDefect, usernameOfSubject } from '../lib/access-token.js'
+import { claimsDefect, memoizedHeaderDefect, parseAuthorization, usernameOfSubject } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import { invalidToken, missingToken } from '../lib/problem.js'
 import type { KeyMaterial } from '../lib/keys.js'
@@ -46,9 +46,9 @@ function presentedToken (request: FastifyRequest): string {
   if (header === undefined || header === '') {
     throw missingToken('An Authorization: Bearer <token> header is required.')
   }
-  const token = /^(?:Bearer|DPoP) +(\S+) *$/i.exec(header)?.[1]
-  if (token === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
-  return token
+  const presented = parseAuthorization(header)
+  if (presented === undefined) throw invalidToken('token_invalid', 'The Authorization header must use the Bearer scheme.')
+  return presented.token
 }
 
 const LEEWAY_SECONDS = 5

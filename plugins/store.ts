@@ -81,10 +81,11 @@ export function mongoUpkeep (client: MongoClient, store: MongoStore, log: Fastif
   let timer: NodeJS.Timeout | undefined
   let lastProblem = ''
 
+  const nextDelay = (): number => RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] as number
+
   const schedule = (): void => {
     if (!running || timer !== undefined) return
-    const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] as number
-    timer = setTimeout(() => { timer = undefined; attempt().catch(() => {}) }, delay)
+    timer = setTimeout(() => { timer = undefined; attempt().catch(() => {}) }, nextDelay())
     timer.unref()
   }
 
@@ -92,7 +93,7 @@ export function mongoUpkeep (client: MongoClient, store: MongoStore, log: Fastif
   const report = (problem: string, fields: Record<string, unknown>, level: 'warn' | 'error'): void => {
     if (problem === lastProblem) return
     lastProblem = problem
-    log[level]({ ...fields, retryInMs: RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] }, problem)
+    log[level]({ ...fields, retryInMs: nextDelay() }, problem)
   }
 
   const attempt = async (): Promise<void> => {

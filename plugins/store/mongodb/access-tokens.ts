@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb'
 import type { AccessTokenRecord, AccessTokenRepository } from '../../../lib/store.js'
 import { storeKey } from '../../../lib/store.js'
-import { guard } from './guard.js'
+import { guard, withoutNull } from './guard.js'
 
 /** Issued-token records in `access_tokens`, unique by jti and removed by the TTL index once expired. */
 export function createMongoAccessTokens (db: Db): AccessTokenRepository {
@@ -15,12 +15,7 @@ export function createMongoAccessTokens (db: Db): AccessTokenRepository {
         { jti: storeKey(jti), expires_at: { $gt: new Date() } },
         { projection: { _id: 0 } }
       ))
-      return record === null ? null : withoutUndefined(record)
+      return record === null ? null : withoutNull(record)
     }
   }
-}
-
-/** MongoDB returns absent fields as missing; the memory store returns the same shape. */
-function withoutUndefined<T extends object> (record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && v !== null)) as T
 }

@@ -55,3 +55,8 @@ export function outageCause (error: unknown): string {
   if (error instanceof MongoError) return 'the connection to MongoDB failed'
   return 'an unexpected error'
 }
+
+/** MongoDB returns absent optional fields as missing or null; the memory store leaves them out. */
+export function withoutNull<T extends object> (record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && v !== null)) as T
+}

@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
-import { guard } from './guard.js'
+import { guard, withoutNull } from './guard.js'
 
 /** One document per recipient: the sends held in its sliding window (a log of at most `limit` entries). */
 interface RecipientSendLog {
@@ -137,9 +137,4 @@ export function createMongoVerifications (db: Db): VerificationRepository {
       await guard(() => recipientSends.updateOne({ _id: storeKey(recipient) }, { $pull: { sends: { id: sendId } } }))
     }
   }
-}
-
-/** MongoDB returns absent optional fields as missing or null; the memory store leaves them out. */
-function withoutNull<T extends object> (record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && v !== null)) as T
 }
