@@ -1,64 +1,64 @@
-import type { JwtAlgorithm } from './keys.js'
+import type { Rate, Settings } from './settings.js'
 
 export type Env = Record<string, string | undefined>
-export type SmsProviderName = 'console' | 'webhook' | 'flowroute' | 'twilio'
+export type SmsProviderName = Settings['SMS_PROVIDER']
 
-export const DEFAULT_AUTH_MESSAGE = '{code}\nWelcome to {org}! Use this one-time code to complete your signup.'
-
+/** The settings of lib/settings.ts grouped by concern; every leaf's type comes from the table. */
 export interface Config {
-  nodeEnv: 'development' | 'production'
-  port: number
-  host: string
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
-  mongodbUrl: string | undefined
-  mongodbDatabase: string
-  apiKeys: string[]
+  nodeEnv: Settings['NODE_ENV']
+  port: Settings['PORT']
+  host: Settings['HOST']
+  logLevel: Settings['LOG_LEVEL']
+  mongodbUrl: Settings['MONGODB_URL']
+  mongodbDatabase: Settings['MONGODB_DATABASE']
+  apiKeys: Settings['API_KEYS']
   jwt: {
-    algorithm: JwtAlgorithm
-    /** HS256 secret, base64-decoded. */
+    algorithm: Settings['JWT_ALGORITHM']
+    /** HS256 secret, base64-decoded (empty when unset). */
     secret: Buffer
-    keysFile: string | undefined
+    keysFile: Settings['JWT_KEYS_FILE']
     /** Development only: a generated JWKS (JSON) for ES256/EdDSA when no JWT_KEYS_FILE is set. */
     devJwks: string | undefined
-    expireSeconds: number
-    issuer: string
-    audience: string
+    expireSeconds: Settings['JWT_EXPIRE_SECONDS']
+    issuer: Settings['JWT_ISSUER']
+    audience: Settings['JWT_AUDIENCE']
   }
   appVerify: {
-    customerId: string
+    customerId: Settings['APPVERIFY_CUSTOMER_ID']
     /** The base64 key as configured; the signing key is its decoded bytes. */
     apiKey: string
-    tokenTtl: number
-    backdate: number
-    rateLimit: { max: number, windowMs: number }
-    public: boolean
+    tokenTtl: Settings['APPVERIFY_TOKEN_TTL']
+    backdate: Settings['APPVERIFY_BACKDATE']
+    rateLimit: Rate
+    public: Settings['APPVERIFY_PUBLIC']
   }
   otp: {
-    codeLength: number
-    codeExpiration: number
-    retriesAllowed: number
+    codeLength: Settings['CODE_LENGTH']
+    codeExpiration: Settings['CODE_EXPIRATION']
+    retriesAllowed: Settings['RETRIES_ALLOWED']
     pepper: string
   }
   sms: {
     provider: SmsProviderName
-    orgName: string
-    authMessage: string
-    resendCooldown: number
-    maxSends: number
+    orgName: Settings['ORG_NAME']
+    authMessage: Settings['AUTH_MESSAGE']
+    resendCooldown: Settings['SMS_RESEND_COOLDOWN']
+    maxSends: Settings['SMS_MAX_SENDS']
     /** Accepted SMS to one recipient in any 60-minute window, across all auth_ids (SMS pumping). */
-    recipientHourlyLimit: number
+    recipientHourlyLimit: Settings['SMS_RECIPIENT_HOURLY_LIMIT']
     /** Per-client limit on the two check routes, on top of the per-verification attempts. */
-    checkRateLimit: { max: number, windowMs: number }
-    allowedCountries: string[]
-    retention: number
-    verifiedToken: boolean
-    flowroute: { accessKey?: string, secretKey?: string, number?: string, baseUrl: string }
-    twilio: { accountSid?: string, authToken?: string, from?: string, baseUrl: string }
-    webhook: { url?: string, secret?: string }
+    checkRateLimit: Rate
+    allowedCountries: Settings['SMS_ALLOWED_COUNTRIES']
+    retention: Settings['VERIFICATION_RETENTION']
+    verifiedToken: Settings['VERIFIED_TOKEN']
+    flowroute: { accessKey: Settings['FLOWROUTE_ACCESS_KEY'], secretKey: Settings['FLOWROUTE_SECRET_KEY'], number: Settings['FLOWROUTE_NUMBER'], baseUrl: Settings['FLOWROUTE_BASE_URL'] }
+    twilio: { accountSid: Settings['TWILIO_ACCOUNT_SID'], authToken: Settings['TWILIO_AUTH_TOKEN'], from: Settings['TWILIO_FROM'], baseUrl: Settings['TWILIO_BASE_URL'] }
+    webhook: { url: Settings['SMS_WEBHOOK_URL'], secret: Settings['SMS_WEBHOOK_SECRET'] }
   }
-  rateLimit: { max: number, windowMs: number, ban: number | undefined }
+  rateLimit: { max: Settings['RATE_LIMIT_MAX'], windowMs: Settings['RATE_LIMIT_WINDOW'], ban: Settings['RATE_LIMIT_BAN'] }
+  /** Unset: no proxy is trusted. */
   trustProxy: string[] | undefined
-  redisUrl: string | undefined
+  redisUrl: Settings['REDIS_URL']
   /** Names of secrets generated for development (never set in production). */
   generatedSecrets: string[]
   /** Settings that work but deserve a look (logged once at start). */

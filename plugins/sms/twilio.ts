@@ -1,4 +1,4 @@
-import { TWILIO_MESSAGING_SERVICE } from '../../lib/config-rules.js'
+import { TWILIO_MESSAGING_SERVICE } from '../../lib/settings.js'
 import { basicAuth, postToProvider } from './http.js'
 import { SmsDeliveryError } from '../../lib/sms.js'
 import type { SmsMessage, SmsSender } from '../../lib/sms.js'

@@ -37,5 +37,5 @@ test('development generates one key pair per algorithm and keeps it in the secre
   const ed = loadConfig({ ...env, JWT_ALGORITHM: 'EdDSA' }, { secretsFile })
   t.match(JSON.parse(String(ed.jwt.devJwks)), { keys: [{ kty: 'OKP', alg: 'EdDSA' }] })
   t.equal(loadConfig({ ...env, JWT_KEYS_FILE: '/some/file.json' }, { secretsFile }).jwt.devJwks, undefined, 'a key file wins')
-  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_ALGORITHM: 'EdDSA' }, { secretsFile: null }), /JWT_KEYS_FILE is required in production for EdDSA/)
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_ALGORITHM: 'EdDSA' }, { secretsFile: null }), /JWT_KEYS_FILE is required in production when JWT_ALGORITHM=ES256 or EdDSA/)
 })
