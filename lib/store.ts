@@ -29,7 +29,6 @@ export interface AccessTokenRecord {
 export interface AccessTokenRepository {
   /** Records an issued token; it is forgotten once it expires. */
   record (token: AccessTokenRecord): Promise<void>
-  find (jti: string): Promise<AccessTokenRecord | null>
 }
 
 /** The database could not be reached or did not answer in time. */

@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { request } from 'node:http'
 import { API_KEY, buildTestApp, decodeJwt } from '../helper.js'
 import { startServer } from '../process.js'
+import { DuplicateKeyError } from '../../lib/store.js'
 import { startFakeProvider } from '../fake-provider.js'
 import type { FakeProvider } from '../fake-provider.js'
 import type { Test } from 'tap'
@@ -62,7 +63,7 @@ test('closing under load: every 2xx has its record, nothing is stored without a 
   const tokens = outcomes.filter((o) => o.kind === 'token')
   for (const outcome of tokens.filter((o) => o.status === 200)) {
     const jti = String(decodeJwt((JSON.parse(outcome.body) as { token: string }).token).payload.jti)
-    t.ok(await app.store.accessTokens.find(jti), `token ${jti} answered 200 and is recorded`)
+    await t.rejects(app.store.accessTokens.record({ jti, sub: 'probe', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000) }), DuplicateKeyError, `token ${jti} answered 200 and is recorded`)
   }
   const verifications = outcomes.filter((o) => o.kind === 'verification')
   const now = new Date()

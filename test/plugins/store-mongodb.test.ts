@@ -73,13 +73,13 @@ test('a stalled MongoDB operation becomes a 503 within seconds, and the next one
   t.teardown(() => standin.stop())
   const app = await mongoApp(t, standin)
   await waitUntilReady(app)
-  standin.stalled.add('insert')
+  standin.stalled.add('update')
   const started = Date.now()
   const stalled = await mint(app)
   const took = Date.now() - started
   assertProblem(t, stalled, 503, 'store_unavailable')
-  t.ok(took < 8_000, `a stalled insert ended as 503 after ${took} ms`)
-  standin.stalled.delete('insert')
+  t.ok(took < 8_000, `a stalled write ended as 503 after ${took} ms`)
+  standin.stalled.delete('update')
   await waitUntilReady(app, 10_000)
   t.equal((await mint(app)).statusCode, 200)
 })
@@ -99,7 +99,7 @@ test('transient server errors are 503 with Retry-After, never 500', async (t) =>
     { code: 112, codeName: 'WriteConflict', labels: ['TransientTransactionError'] }
   ]
   for (const error of transient) {
-    standin.failNext('insert', error)
+    standin.failNext('update', error)
     const answer = await mint(app)
     assertProblem(t, answer, 503, 'store_unavailable')
     t.ok(Number(answer.headers['retry-after']) > 0, `${error.codeName}: Retry-After`)

@@ -1,24 +1,16 @@
-import type { AccessTokenRecord, AccessTokenRepository } from '../../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import type { AccessTokenRepository } from '../../../lib/store.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
+import { ExpiringKeys } from './expiring-keys.js'
 
 export type MemoryAccessTokens = AccessTokenRepository & { sweep (): void }
 
-/** Issued-token records by jti, forgotten once they expire (the TTL index's job in MongoDB). */
+/** Issued tokens by jti, forgotten once they expire (the TTL index's job in MongoDB). */
 export function createMemoryAccessTokens (now: () => number): MemoryAccessTokens {
-  const records = new Map<string, AccessTokenRecord>()
+  const issued = new ExpiringKeys(now)
   return {
     async record (token) {
-      if (records.has(storeKey(token.jti))) throw new DuplicateKeyError('jti already recorded')
-      records.set(token.jti, structuredClone(token))
+      if (!issued.add(token.jti, token.expires_at)) throw new DuplicateKeyError('jti already recorded')
     },
-    async find (jti) {
-      const record = records.get(storeKey(jti))
-      if (record === undefined || record.expires_at.getTime() <= now()) return null
-      return structuredClone(record)
-    },
-    sweep () {
-      const time = now()
-      for (const [jti, record] of records) if (record.expires_at.getTime() <= time) records.delete(jti)
-    }
+    sweep: () => issued.sweep()
   }
 }

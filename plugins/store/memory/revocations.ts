@@ -1,21 +1,17 @@
 import type { RevocationRepository } from '../../../lib/store.js'
-import { storeKey } from '../../../lib/store.js'
+import { ExpiringKeys } from './expiring-keys.js'
 
 export type MemoryRevocations = RevocationRepository & { sweep (): void }
 
 export function createMemoryRevocations (now: () => number): MemoryRevocations {
-  const revoked = new Map<string, number>()
+  const revoked = new ExpiringKeys(now)
   return {
     async revoke (jti, expiresAt) {
-      if (!revoked.has(storeKey(jti))) revoked.set(jti, expiresAt.getTime())
+      revoked.add(jti, expiresAt)
     },
     async isRevoked (jti) {
-      const expires = revoked.get(storeKey(jti))
-      return expires !== undefined && expires > now()
+      return revoked.isLive(jti)
     },
-    sweep () {
-      const time = now()
-      for (const [jti, expires] of revoked) if (expires <= time) revoked.delete(jti)
-    }
+    sweep: () => revoked.sweep()
   }
 }

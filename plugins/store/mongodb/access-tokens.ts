@@ -1,21 +1,14 @@
 import type { Db } from 'mongodb'
-import type { AccessTokenRecord, AccessTokenRepository } from '../../../lib/store.js'
-import { storeKey } from '../../../lib/store.js'
-import { guard, withoutNull } from './guard.js'
+import type { AccessTokenRepository } from '../../../lib/store.js'
+import { DuplicateKeyError } from '../../../lib/store.js'
+import { expiringKeys } from './expiring-keys.js'
 
-/** Issued-token records in `access_tokens`, unique by jti and removed by the TTL index once expired. */
+/** Issued tokens in `access_tokens` (jti, subject, device, times), unique by jti and removed by the TTL index once expired. */
 export function createMongoAccessTokens (db: Db): AccessTokenRepository {
-  const accessTokens = db.collection<AccessTokenRecord>('access_tokens')
+  const issued = expiringKeys(db, 'access_tokens', 'jti')
   return {
-    async record (token) {
-      await guard(() => accessTokens.insertOne({ ...token, jti: storeKey(token.jti) }))
-    },
-    async find (jti) {
-      const record = await guard(() => accessTokens.findOne(
-        { jti: storeKey(jti), expires_at: { $gt: new Date() } },
-        { projection: { _id: 0 } }
-      ))
-      return record === null ? null : withoutNull(record)
+    async record ({ jti, expires_at: expiresAt, ...fields }) {
+      if (!await issued.add(jti, expiresAt, fields)) throw new DuplicateKeyError('jti already recorded')
     }
   }
 }

@@ -1,30 +1,11 @@
 import type { Db } from 'mongodb'
-import { guard } from './guard.js'
 import type { ReplayCache } from '../../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import { expiringKeys } from './expiring-keys.js'
 
-interface SeenDocument {
-  key: string
-  expires_at: Date
-}
-
+/** DPoP proofs seen (by jti and key thumbprint) in `dpop_proofs`, kept until the proof could no longer be accepted. */
 export function createMongoReplayCache (db: Db): ReplayCache {
-  const seen = db.collection<SeenDocument>('dpop_proofs')
+  const seen = expiringKeys(db, 'dpop_proofs', 'key')
   return {
-    async use (key, expiresAt) {
-      // One atomic upsert: an absent key is inserted, an expired entry (not yet swept by the
-      // TTL monitor) is renewed, a live entry makes the insert collide: that is a replay.
-      try {
-        await guard(() => seen.updateOne(
-          { key: storeKey(key), expires_at: { $lte: new Date() } },
-          { $set: { expires_at: expiresAt } },
-          { upsert: true }
-        ))
-        return true
-      } catch (error) {
-        if (error instanceof DuplicateKeyError) return false
-        throw error
-      }
-    }
+    use: async (key, expiresAt) => await seen.add(key, expiresAt)
   }
 }

@@ -11,10 +11,17 @@ export interface IndexPlan {
   expireAfterSeconds?: number
 }
 
+/** The index shape every expiring-key collection needs: the key unique, the document gone at its deadline. */
+function uniqueUntilExpiry (collection: string, field: string, deadline = 'expires_at'): IndexPlan[] {
+  return [
+    { collection, name: `${field}_unique`, key: { [field]: 1 }, unique: true },
+    { collection, name: `${deadline}_ttl`, key: { [deadline]: 1 }, expireAfterSeconds: 0 }
+  ]
+}
+
 /** Every index the MongoDB store relies on: the unique ones keep keys unique, the TTL ones expire records. */
 export const INDEX_PLANS: readonly IndexPlan[] = [
-  { collection: 'access_tokens', name: 'jti_unique', key: { jti: 1 }, unique: true },
-  { collection: 'access_tokens', name: 'expires_at_ttl', key: { expires_at: 1 }, expireAfterSeconds: 0 },
+  ...uniqueUntilExpiry('access_tokens', 'jti'),
   { collection: 'tokens', name: 'xid_unique', key: { xid: 1 }, unique: true },
   { collection: 'tokens', name: 'phone_newest_first', key: { phone_number: 1, issued_at: -1, xid: -1 } },
   { collection: 'tokens', name: 'expires_at_retention', key: { expires_at: 1 }, expireAfterSeconds: TRANSACTION_RETENTION_MS / 1000 },
@@ -22,12 +29,9 @@ export const INDEX_PLANS: readonly IndexPlan[] = [
   { collection: 'verifications', name: 'purge_at_ttl', key: { purge_at: 1 }, expireAfterSeconds: 0 },
   { collection: 'sms_recipient_sends', name: 'expires_at_ttl', key: { expires_at: 1 }, expireAfterSeconds: 0 },
   { collection: 'users', name: 'username_unique', key: { username: 1 }, unique: true },
-  { collection: 'revocations', name: 'jti_unique', key: { jti: 1 }, unique: true },
-  { collection: 'revocations', name: 'expires_at_ttl', key: { expires_at: 1 }, expireAfterSeconds: 0 },
-  { collection: 'dpop_proofs', name: 'key_unique', key: { key: 1 }, unique: true },
-  { collection: 'dpop_proofs', name: 'expires_at_ttl', key: { expires_at: 1 }, expireAfterSeconds: 0 },
-  { collection: 'login_attempts', name: 'key_unique', key: { key: 1 }, unique: true },
-  { collection: 'login_attempts', name: 'resets_at_ttl', key: { resets_at: 1 }, expireAfterSeconds: 0 }
+  ...uniqueUntilExpiry('revocations', 'jti'),
+  ...uniqueUntilExpiry('dpop_proofs', 'key'),
+  ...uniqueUntilExpiry('login_attempts', 'key', 'resets_at')
 ]
 
 export type IndexOutcome = 'in_place' | 'ttl_updated'

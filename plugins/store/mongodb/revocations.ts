@@ -1,34 +1,15 @@
 import type { Db } from 'mongodb'
-import { guard } from './guard.js'
 import type { RevocationRepository } from '../../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import { expiringKeys } from './expiring-keys.js'
 
-interface RevocationDocument {
-  jti: string
-  expires_at: Date
-}
-
+/** Revoked jtis in `revocations` until the token would have expired anyway. */
 export function createMongoRevocations (db: Db): RevocationRepository {
-  const revocations = db.collection<RevocationDocument>('revocations')
+  const revoked = expiringKeys(db, 'revocations', 'jti')
   return {
     async revoke (jti, expiresAt) {
-      try {
-        await guard(() => revocations.updateOne(
-          { jti: storeKey(jti) },
-          { $setOnInsert: { jti, expires_at: expiresAt } },
-          { upsert: true }
-        ))
-      } catch (error) {
-        // Two concurrent revocations of one jti: the other one inserted it, which is the goal.
-        if (!(error instanceof DuplicateKeyError)) throw error
-      }
+      // A second revocation of a live jti finds it there, which is the goal.
+      await revoked.add(jti, expiresAt)
     },
-    async isRevoked (jti) {
-      const found = await guard(() => revocations.findOne(
-        { jti: storeKey(jti), expires_at: { $gt: new Date() } },
-        { projection: { _id: 1 } }
-      ))
-      return found !== null
-    }
+    isRevoked: async (jti) => await revoked.isLive(jti)
   }
 }

@@ -90,16 +90,19 @@ test('revocations: one upsert; a racing duplicate is success; lookups ignore exp
   })
   const expires = new Date(Date.now() + 60_000)
   await store.revocations.revoke('j1', expires)
-  t.same(calls.at(-1)?.args, [{ jti: 'j1' }, { $setOnInsert: { jti: 'j1', expires_at: expires } }, { upsert: true }])
+  const [filter, update, options] = calls.at(-1)?.args as [{ jti: string, expires_at: { $lte: Date } }, unknown, unknown]
+  t.equal(filter.jti, 'j1')
+  t.type(filter.expires_at.$lte, Date, 'only an expired entry may be overwritten')
+  t.same([update, options], [{ $set: { expires_at: expires } }, { upsert: true }])
   next = duplicate()
   await t.resolves(store.revocations.revoke('j1', expires))
   next = outage()
   await t.rejects(store.revocations.revoke('j1', expires), StoreUnavailableError)
   next = { _id: 1 }
   t.equal(await store.revocations.isRevoked('j1'), true)
-  const [filter] = calls.at(-1)?.args as [{ jti: string, expires_at: { $gt: Date } }]
-  t.equal(filter.jti, 'j1')
-  t.type(filter.expires_at.$gt, Date)
+  const [lookup] = calls.at(-1)?.args as [{ jti: string, expires_at: { $gt: Date } }]
+  t.equal(lookup.jti, 'j1')
+  t.type(lookup.expires_at.$gt, Date)
   next = null
   t.equal(await store.revocations.isRevoked('j1'), false)
 })
