@@ -100,8 +100,6 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     http: { headersTimeout: 10_000, connectionsCheckingInterval: 2_000, requireHostHeader: false },
     // Our own onRequest hook answers 503 problem+json while closing (Fastify's is plain JSON).
     return503OnClosing: false,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     ajv: {

@@ -1,29 +1,43 @@
 import fp from 'fastify-plugin'
-import secureJson from 'secure-json-parse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { badRequest, Problem, serviceUnavailable } from '../lib/problem.js'
 import { problemBody } from './errors.js'
 
-/** Fastify's parser reports prototype poisoning as "not valid JSON"; ours says what was refused. */
-function parseJsonBody (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
-  // JSON is UTF-8 (RFC 8259) and nothing here decodes gzip or the like: anything else would be read as something it is not.
-  const encoding = request.headers['content-encoding']
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]
-  if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (charset !== undefined && charset.toLowerCase() !== 'utf-8')) {
-    done(new Problem(415, 'unsupported_media_type', 'Send the body as uncompressed UTF-8 application/json.'))
-    return
-  }
-  const text = body.toString()
-  if (text.trim() === '') {
-    done(null, undefined)
-    return
-  }
+const UNSUPPORTED_BODY = (): Problem => new Problem(415, 'unsupported_media_type', 'Send the body as uncompressed UTF-8 application/json.')
+const FORBIDDEN_PROPERTY = (): Problem => new Problem(400, 'invalid_request', 'The body holds a forbidden property (__proto__ or constructor).')
+const MALFORMED_JSON = (): Problem => new Problem(400, 'malformed_json', 'The body is not valid JSON.')
+
+function isJson (text: string): boolean {
   try {
-    done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
-  } catch (error) {
-    done(error instanceof SyntaxError && /prototype|constructor/i.test(error.message)
-      ? new Problem(400, 'invalid_request', 'The body holds a forbidden property (__proto__ or constructor).')
-      : new Problem(400, 'malformed_json', 'The body is not valid JSON.'))
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Fastify's own JSON parser (secure-json-parse refusing __proto__ and constructor.prototype) behind
+ * the checks it leaves out: only uncompressed UTF-8 is read (RFC 8259), an empty body is no body, and
+ * its one "invalid JSON" error is split into what the client must fix: the syntax, or a forbidden key.
+ */
+function jsonBodyParser (fastify: FastifyInstance): (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void {
+  const parse = fastify.getDefaultJsonParser('error', 'error')
+  return (request, body, done) => {
+    const encoding = request.headers['content-encoding']
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]
+    if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (charset !== undefined && charset.toLowerCase() !== 'utf-8')) {
+      done(UNSUPPORTED_BODY())
+      return
+    }
+    if (body.trim() === '') {
+      done(null, undefined)
+      return
+    }
+    parse(request, body, (error, value) => {
+      if (error === null) done(null, value)
+      else done(isJson(body) ? FORBIDDEN_PROPERTY() : MALFORMED_JSON())
+    })
   }
 }
 
@@ -34,7 +48,7 @@ function parseJsonBody (request: FastifyRequest, body: string | Buffer, done: (e
 async function httpPlugin (fastify: FastifyInstance): Promise<void> {
   // JSON in, JSON out: other bodies are 415 rather than strings that fail validation later.
   fastify.removeContentTypeParser(['text/plain', 'application/json'])
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastify))
 
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })

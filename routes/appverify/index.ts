@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { invalidPhoneNumber, invalidXid, isValidXid, prefersJson, XID_PATTERN } from '../../lib/appverify.js'
 import { parsePhone } from '../../lib/phone.js'
 import { notFound, Problem } from '../../lib/problem.js'
@@ -26,7 +26,7 @@ const METHODS_NOT_ALLOWED = ['HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const settings = fastify.config.appVerify
   // One budget for both paths: alternating between them must not double a client's rate.
-  const limitPerClient = fastify.rateLimit({ max: settings.rateLimit.max, timeWindow: settings.rateLimit.windowMs }) as unknown as onRequestAsyncHookHandler
+  const limitPerClient = fastify.rateLimit({ max: settings.rateLimit.max, timeWindow: settings.rateLimit.windowMs })
   const security = settings.public ? [] : keyOrBearerSecurity
   const problems = settings.public ? problemResponses(400, 409, 429, 503) : problemResponses(400, 401, 409, 429, 503)
 
