@@ -1,4 +1,4 @@
-import { test } from 'tap'
+import t, { test } from 'tap'
 import type { Test } from 'tap'
 import { spawnServer } from '../process.js'
 
@@ -6,6 +6,9 @@ import { spawnServer } from '../process.js'
 // SIGTERM still ends the server within its 10 s grace period.
 
 type Server = ReturnType<typeof spawnServer>
+
+// The two cases use separate server processes and mostly wait: run them side by side.
+t.jobs = 2
 
 async function listening (t: Test, server: Server): Promise<string> {
   t.teardown(() => { if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL') })
