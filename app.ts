@@ -7,6 +7,7 @@ import type { Store } from './lib/store.js'
 import { serverOptions } from './server-options.js'
 import httpPlugin from './plugins/http.js'
 import configPlugin from './plugins/config.js'
+import metricsPlugin from './plugins/metrics.js'
 import schemasPlugin from './plugins/schemas.js'
 import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
@@ -19,6 +20,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
 import swaggerPlugin from './plugins/swagger.js'
+import corsPlugin from './plugins/cors.js'
 import routes from './routes/index.js'
 
 export interface AppOptions {
@@ -31,6 +33,7 @@ export interface AppOptions {
 export default async function app (fastify: FastifyInstance, options: AppOptions): Promise<void> {
   await fastify.register(httpPlugin)
   await fastify.register(configPlugin, { config: options.config })
+  await fastify.register(metricsPlugin)
   await fastify.register(schemasPlugin)
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
   await fastify.register(keysPlugin)
@@ -44,6 +47,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(authPlugin)
   await fastify.register(errorsPlugin)
   await fastify.register(swaggerPlugin)
+  await fastify.register(corsPlugin)
 
   await fastify.register(routes)
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { LogController } from 'fastify'
 import SonicBoomModule from 'sonic-boom'
+import PinoPretty from 'pino-pretty'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from './lib/config.js'
@@ -59,9 +60,18 @@ export async function flushLogs (timeoutMs: number): Promise<void> {
   })
 }
 
+/** Who called, for the access log: an API key by its key id, a token by its subject (a phone subject masked), never the credential. */
+export function callerOf (request: FastifyRequest): string | undefined {
+  const principal = request.principal
+  if (principal === null || principal === undefined) return undefined
+  if (principal.kind === 'api_key') return `client:${principal.keyId}`
+  return principal.claims.sub.replace(/^(phone:\+\d)\d+(\d{4})$/, (_match, head: string, tail: string) => `${head}******${tail}`)
+}
+
 /**
- * One access-log line per request instead of Fastify's two, with flat fields: nested objects
- * cost pino's redaction about as much as the rest of the line (docs/benchmark.md).
+ * One access-log line per request instead of Fastify's two, with flat fields (nested objects
+ * cost pino's redaction about as much as the rest of the line, docs/benchmark.md): the route
+ * pattern, the client address (TRUST_PROXY-aware), the caller, the status and the time.
  */
 export class AccessLog extends LogController {
   override incomingRequest (): void {}
@@ -71,8 +81,21 @@ export class AccessLog extends LogController {
       super.requestCompleted(error, request, reply)
       return
     }
-    request.log.info({ method: request.method, url: pathOnly(request.url), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+    request.log.info({
+      method: request.method,
+      url: pathOnly(request.url),
+      route: request.routeOptions.url,
+      client: request.ip,
+      caller: callerOf(request),
+      statusCode: reply.statusCode,
+      responseTime: reply.elapsedTime
+    }, 'request completed')
   }
+}
+
+/** Human-readable lines with local times, for a developer's terminal; production and pipes get JSON. */
+export function prettyLogs (config: Config, isTerminal = process.stdout.isTTY): boolean {
+  return config.logFormat === 'pretty' || (config.logFormat === 'auto' && config.nodeEnv === 'development' && isTerminal)
 }
 
 /** The exact Fastify options production uses; tests build the app with the same ones. */
@@ -80,7 +103,7 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
-      stream: logDestination,
+      stream: prettyLogs(config) ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : logDestination,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       serializers: {
         // Paths only: a Flowroute-style check carries the code in the query string.

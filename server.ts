@@ -42,7 +42,20 @@ closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
   await flushLogs(LOG_FLUSH_MS)
 })
 
-await app.listen({ port: config.port, host: config.host })
+try {
+  await app.listen({ port: config.port, host: config.host })
+} catch (error) {
+  const code = (error as { code?: unknown }).code
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error
+  const where = `${config.host}:${config.port}`
+  process.stderr.write(code === 'EADDRINUSE'
+    ? `tokenmint cannot start: ${where} is already in use. Stop the other process or set PORT to a free port (PORT=3001 npm start).\n`
+    : code === 'EACCES'
+      ? `tokenmint cannot start: no permission to listen on ${where}. Ports below 1024 need privileges: set PORT to 1024 or above.\n`
+      : `tokenmint cannot start: ${config.host} is not an address of this machine. Set HOST (127.0.0.1, or 0.0.0.0 for every interface).\n`)
+  await app.close()
+  process.exit(1)
+}
 for (const warning of config.warnings) app.log.warn(warning)
 
 if (config.generatedSecrets.length > 0) {

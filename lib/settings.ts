@@ -162,6 +162,10 @@ export const SETTINGS = {
   PORT: int({ group: 'Server', doc: 'TCP port to listen on', fallback: 3000, min: 0, max: 65535 }),
   HOST: text({ group: 'Server', doc: 'address to listen on (`0.0.0.0` in a container)', fallback: '127.0.0.1' }),
   LOG_LEVEL: oneOf({ group: 'Server', doc: 'pino level; secrets, tokens, codes and API keys are redacted, query strings are not logged', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info' }),
+  METRICS_TOKEN: text({ group: 'Server', doc: 'bearer token GET /metrics requires; unset: /metrics is open in development and absent in production', minLength: MIN_SECRET_LENGTH }),
+  CORS_ORIGINS: list({ group: 'Server', doc: 'browser origins allowed to call the service (CORS); a preflight from any other origin is 403', form: 'origins such as `https://app.example.com`, comma-separated', each: originProblem, shown: 'empty (no CORS)' }),
+  DOCS_ENABLED: bool({ group: 'Server', doc: 'serve Swagger UI at /docs (the OpenAPI document stays in openapi.yaml)', fallback: true }),
+  LOG_FORMAT: oneOf({ group: 'Server', doc: '`auto`: readable lines with local times on a development terminal, JSON otherwise', values: ['auto', 'json', 'pretty'], fallback: 'auto' }),
   TRUST_PROXY: list({ group: 'Server', doc: 'proxies whose X-Forwarded-For is believed, so limits apply per real client; a blanket `true` is refused', form: 'IP addresses or CIDRs, comma-separated', each: proxyProblem }),
 
   MONGODB_URL: url({ group: 'Storage', doc: 'unset: the memory store, which loses everything on restart', form: 'MongoDB connection string', fallback: undefined, production: { required: true, why: 'the memory store loses data on restart' } }),
@@ -217,6 +221,14 @@ export const SETTINGS = {
     return /^\d+$/.test(value) && Number(value) <= 1000 ? ok(Number(value)) : refused('must be an integer from 0 to 1000')
   })
 } as const satisfies Record<string, Setting<unknown>>
+
+function originProblem (entry: string): string | undefined {
+  try {
+    const url = new URL(entry)
+    if ((url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry) return undefined
+  } catch {}
+  return `"${entry}" is not an origin such as https://app.example.com (scheme and host, no path; "*" is refused)`
+}
 
 function proxyProblem (entry: string): string | undefined {
   const [address, bits, ...rest] = entry.split('/')

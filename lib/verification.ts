@@ -8,6 +8,9 @@ import { DuplicateKeyError } from './store.js'
 import type { SmsSender } from './sms.js'
 import { SmsDeliveryError } from './sms.js'
 
+/** started/resent: a code went out; the rest: how a check or a cancel ended. */
+export type VerificationOutcome = 'started' | 'resent' | 'approved' | 'wrong_code' | 'expired' | 'exhausted' | 'canceled'
+
 export type VerificationStatus = 'pending' | 'approved' | 'expired' | 'max_attempts_reached' | 'canceled'
 
 export interface VerificationView {
@@ -47,6 +50,8 @@ export interface VerificationDeps {
   issueToken: (phone: string, authId: string) => Promise<string>
   /** Reports an SMS failure without its text (the text holds the code). */
   onDeliveryFailure?: (reason: string) => void
+  /** Each event a verification goes through, for metrics. */
+  onOutcome?: (outcome: VerificationOutcome) => void
   now?: () => Date
 }
 
@@ -163,6 +168,7 @@ export class VerificationService {
     if (!await repository.restoreCode(authId, id, record.version, confirmed)) {
       throw new Problem(409, 'auth_id_in_use', 'This verification was canceled or replaced while its code was being sent; retry.')
     }
+    this.deps.onOutcome?.('started')
     return started({ ...record, ...confirmed }, sms.maxSends)
   }
 
@@ -212,6 +218,7 @@ export class VerificationService {
     await this.deliver(updated, code, async () => {
       await repository.restoreCode(updated.auth_id, updated.id, updated.version, previous)
     })
+    this.deps.onOutcome?.('resent')
     return started(updated, sms.maxSends)
   }
 
@@ -264,6 +271,7 @@ export class VerificationService {
       const codeHash = hashCode(otp.pepper, record.id, code)
       if (!hashesMatch(record.code_hash, codeHash)) {
         const exhausted = record.attempts_left <= 0
+        this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code')
         throw checkProblem('invalid_auth_code', 'InvalidAuthCode', exhausted
           ? 'Incorrect code. No attempts are left: this verification has ended.'
           : `Incorrect code. ${record.attempts_left} attempt${record.attempts_left === 1 ? '' : 's'} left.`,
@@ -271,6 +279,7 @@ export class VerificationService {
       }
       const approved = await repository.approve(authId, record.id, record.code_hash, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
       if (!approved) throw this.notCheckable(await repository.find(authId, now), now)
+      this.deps.onOutcome?.('approved')
       const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
       return {
         authenticated: true,
@@ -292,6 +301,7 @@ export class VerificationService {
     const attemptsLeft = Math.max(0, record.attempts_left)
     switch (status) {
       case 'expired':
+        this.deps.onOutcome?.('expired')
         return checkProblem('expired_auth_code', 'ExpiredAuthCode', 'The code has expired; request a new one.', { status, attempts_left: attemptsLeft })
       case 'max_attempts_reached':
         return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'No attempts are left: this verification has ended.', { status, attempts_left: 0 })
@@ -326,7 +336,10 @@ export class VerificationService {
   async cancel (authId: string): Promise<boolean> {
     const now = this.now()
     const canceled = await this.deps.repository.cancel(authId, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
-    if (canceled) return true
+    if (canceled) {
+      this.deps.onOutcome?.('canceled')
+      return true
+    }
     return (await this.deps.repository.find(authId, now)) !== null
   }
 }

@@ -74,10 +74,14 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       // Each attempt is counted before the password is checked, atomically in the store, so
       // concurrent attempts cannot all pass while the first ones are still hashing.
       const byUser = await store.loginAttempts.reserve(userKey, LOGIN_THROTTLE.perUsername, LOGIN_THROTTLE.windowMs)
-      if (!byUser.reserved) throw tooManyAttempts(waitFor(byUser.window))
+      if (!byUser.reserved) {
+        fastify.metrics.rateLimited('login')
+        throw tooManyAttempts(waitFor(byUser.window))
+      }
       const byClient = await store.loginAttempts.reserve(clientKey, LOGIN_THROTTLE.perClient, LOGIN_THROTTLE.windowMs)
       if (!byClient.reserved) {
         await store.loginAttempts.release(userKey)
+        fastify.metrics.rateLimited('login')
         throw tooManyAttempts(waitFor(byClient.window))
       }
 
@@ -94,4 +98,4 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('accounts', accounts)
 }
 
-export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt'] })
+export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt', 'metrics'] })

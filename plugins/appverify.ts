@@ -72,6 +72,7 @@ async function appVerifyPlugin (fastify: FastifyInstance): Promise<void> {
         if (error instanceof DuplicateKeyError) throw conflict('xid_exists', 'A token was already issued for this xid; use a new transaction id.')
         throw error
       }
+      fastify.metrics.tokenIssued('app_verify')
       return { token, claims, transaction }
     },
 
@@ -85,4 +86,4 @@ async function appVerifyPlugin (fastify: FastifyInstance): Promise<void> {
   } satisfies AppVerifyService)
 }
 
-export default fp(appVerifyPlugin, { name: 'appverify', dependencies: ['config', 'store'] })
+export default fp(appVerifyPlugin, { name: 'appverify', dependencies: ['config', 'store', 'metrics'] })

@@ -105,6 +105,8 @@ export function rawProblemResponse (problem: Problem): string {
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const problem = validationProblem(error, request.routeOptions.config.validationProblems) ?? toProblem(error)
+    if (problem.code === 'store_unavailable') fastify.metrics.dependencyError('store')
+    else if (problem.code === 'rate_limit_unavailable') fastify.metrics.dependencyError('redis')
     if (problem.statusCode >= 500) {
       // No stack, driver name or host in logs either: the request id ties the log line to the report.
       request.log.error({ code: problem.code, reason: problem.statusCode === 500 ? scrub(error.message) : problem.message }, 'request failed')
@@ -119,4 +121,4 @@ async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(errorsPlugin, { name: 'errors', dependencies: ['rate-limit'] })
+export default fp(errorsPlugin, { name: 'errors', dependencies: ['rate-limit', 'metrics'] })

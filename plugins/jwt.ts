@@ -128,6 +128,7 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
         issued_at: new Date(iat * 1000),
         expires_at: new Date(claims.exp * 1000)
       })
+      fastify.metrics.tokenIssued(input.amr?.includes('sms') === true ? 'verified_phone' : 'access')
       return { token, claims }
     },
 

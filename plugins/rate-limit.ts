@@ -74,6 +74,8 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
     ...(rateLimit.ban === undefined ? {} : { ban: rateLimit.ban }),
     ...(store === undefined ? {} : { store }),
     skipOnError: false,
+    // Per-route limits bring their own onExceeded (their budget's name); everything else is the global budget.
+    onExceeded: () => { fastify.metrics.rateLimited('global') },
     errorResponseBuilder: (_request, context) => context.ban
       ? new Problem(403, 'rate_limit_banned', 'Too many requests over the limit; this client is blocked for now.', {
         headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }
@@ -84,4 +86,4 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config'] })
+export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config', 'metrics'] })

@@ -46,9 +46,22 @@ function required (value: string | undefined): string {
   return value
 }
 
-/** `fastify.sms`: the configured SMS provider. */
+/** `fastify.sms`: the configured SMS provider, each send counted by result. */
 async function smsPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.decorate('sms', createSmsSender(fastify.config))
+  const sender = createSmsSender(fastify.config)
+  const { metrics } = fastify
+  fastify.decorate('sms', {
+    provider: sender.provider,
+    async send (message) {
+      try {
+        await sender.send(message)
+      } catch (error) {
+        metrics.smsSend(sender.provider, 'failed')
+        throw error
+      }
+      metrics.smsSend(sender.provider, 'accepted')
+    }
+  } satisfies SmsSender)
 }
 
-export default fp(smsPlugin, { name: 'sms', dependencies: ['config'] })
+export default fp(smsPlugin, { name: 'sms', dependencies: ['config', 'metrics'] })

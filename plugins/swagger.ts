@@ -1,11 +1,12 @@
 import fp from 'fastify-plugin'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { VERSION } from '../lib/version.js'
 
 export const OPENAPI_INFO = {
   title: 'tokenmint',
-  version: '1.0.0',
+  version: VERSION,
   description: [
     'Self-hosted token and phone-verification service.',
     '',
@@ -79,6 +80,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     }
   })
 
+  if (!fastify.config.docsEnabled) return
   await fastify.register(fastifySwaggerUi, {
     routePrefix: '/docs',
     uiConfig: {
@@ -88,8 +90,33 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       docExpansion: 'list',
       deepLinking: true
     },
-    staticCSP: true
+    // The CSP is set per request (below) rather than by staticCSP, whose fixed policy upgrades every asset to https.
+    staticCSP: false,
+    uiHooks: {
+      onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+        reply.header('content-security-policy', docsCsp(fastify.swaggerCSP, request.protocol === 'https'))
+      }
+    }
   })
 }
 
-export default fp(swaggerPlugin, { name: 'swagger', dependencies: ['schemas'] })
+/**
+ * @fastify/swagger-ui's own policy, with `upgrade-insecure-requests` only over HTTPS: over plain HTTP
+ * on any host but localhost it would rewrite every asset to https and leave a blank page.
+ */
+export function docsCsp (hashes: { script: string[], style: string[] }, https: boolean): string {
+  return [
+    "default-src 'self'",
+    "base-uri 'self'",
+    "font-src 'self' https: data:",
+    "frame-ancestors 'self'",
+    "img-src 'self' data: validator.swagger.io",
+    "object-src 'none'",
+    ['script-src', "'self'", ...hashes.script].join(' '),
+    "script-src-attr 'none'",
+    ['style-src', "'self'", 'https:', ...hashes.style].join(' '),
+    ...(https ? ['upgrade-insecure-requests'] : [])
+  ].join('; ') + ';'
+}
+
+export default fp(swaggerPlugin, { name: 'swagger', dependencies: ['config', 'schemas'] })

@@ -21,8 +21,9 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       const { token } = await tokens.issue({ sub: `phone:${phone}`, amr: ['sms'], extra: { phn: phone, auth_id: authId } })
       return token
     },
-    onDeliveryFailure: (reason) => { fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed') }
+    onDeliveryFailure: (reason) => { fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed') },
+    onOutcome: (outcome) => { fastify.metrics.verification(outcome) }
   }))
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', dependencies: ['config', 'store', 'sms', 'jwt'] })
+export default fp(verificationsPlugin, { name: 'verifications', dependencies: ['config', 'store', 'sms', 'jwt', 'metrics'] })

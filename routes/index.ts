@@ -8,6 +8,7 @@ import jwksRoutes from './jwks/index.js'
 import userRoutes from './users/index.js'
 import authRoutes from './auth/index.js'
 import tokenRoutes from './tokens/index.js'
+import metricsRoutes from './metrics/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
@@ -20,4 +21,5 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(userRoutes)
   await fastify.register(authRoutes)
   await fastify.register(tokenRoutes)
+  await fastify.register(metricsRoutes)
 }

@@ -27,8 +27,17 @@ export type ProblemDoc = Static<typeof ProblemSchema>
 
 export const HealthSchema = Type.Object({
   status: Type.Literal('ok'),
+  version: Type.String({ description: 'The release (package.json, OpenAPI info)', examples: ['0.2.0'] }),
   store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('mongodb')]))
 }, { $id: 'Health', title: 'Health', additionalProperties: false })
+
+export const ServiceIndexSchema = Type.Object({
+  name: Type.Literal('tokenmint'),
+  version: Type.String(),
+  openapi: Type.String(),
+  health: Type.String(),
+  jwks: Type.String()
+}, { $id: 'ServiceIndex', title: 'ServiceIndex', additionalProperties: false })
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request (problem+json)',

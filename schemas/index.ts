@@ -1,4 +1,4 @@
-import { HealthSchema, ProblemSchema } from './common.js'
+import { HealthSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
 import { CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
@@ -15,6 +15,7 @@ import {
 export const sharedSchemas = [
   ProblemSchema,
   HealthSchema,
+  ServiceIndexSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
   MeResponseSchema,

@@ -5,13 +5,13 @@ import fp from 'fastify-plugin'
 import { test } from 'tap'
 import type { Test } from 'tap'
 import app from '../app.js'
-import { AccessLog, serverOptions } from '../server-options.js'
+import { AccessLog, callerOf, prettyLogs, serverOptions } from '../server-options.js'
 import { API_KEY, testConfig } from './helper.js'
 
 /** Builds the app exactly like build(), with the production logger writing into an array. */
-async function appWithLogs (t: Pick<Test, 'teardown'>): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
+async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, string> = {}): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
   const lines: Array<Record<string, unknown>> = []
-  const config = testConfig({ LOG_LEVEL: 'info' })
+  const config = testConfig({ LOG_LEVEL: 'info', ...env })
   const options = serverOptions(config)
   const stream = new Writable({
     write (chunk: Buffer, _encoding, done) {
@@ -31,7 +31,7 @@ test('access log: one flat line per request, path only, no credentials', async (
   t.equal(response.statusCode, 200)
   const access = lines.filter((line) => line.reqId === response.headers['x-request-id'])
   t.equal(access.length, 1, 'exactly one line for the request')
-  t.match(access[0], { msg: 'request completed', method: 'POST', url: '/gen-jwt?[query]', statusCode: 200, responseTime: Number })
+  t.match(access[0], { msg: 'request completed', method: 'POST', url: '/gen-jwt?[query]', route: '/gen-jwt', client: '127.0.0.1', caller: /^client:[0-9a-f]{12}$/, statusCode: 200, responseTime: Number })
   t.notOk('req' in (access[0] ?? {}) || 'res' in (access[0] ?? {}), 'flat fields, no nested req/res')
   t.notMatch(JSON.stringify(lines), /123456|test-api-key|eyJ/, 'no code, key or token in the log')
   t.notOk(lines.some((line) => line.msg === 'incoming request'), 'no incoming-request line')
@@ -49,4 +49,27 @@ test('access log: a failed response still logs at error level with the error', a
   t.equal(logged.length, 1)
   t.match(logged[0], { level: 'error', msg: 'request errored', object: { responseTime: 1.5 } })
   t.equal((logged[0]?.object.err as Error).message, 'socket hang up')
+})
+
+test('access log: the client address behind a trusted proxy, the caller by token subject (phones masked), the route pattern', async (t) => {
+  const { fastify, lines } = await appWithLogs(t, { TRUST_PROXY: '127.0.0.1' })
+  const minted = await fastify.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { instance_id: 'device-9' } })
+  const token = minted.json<{ token: string }>().token
+  const me = await fastify.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}`, 'x-instance-id': 'device-9', 'x-forwarded-for': '203.0.113.7' } })
+  t.equal(me.statusCode, 200)
+  t.match(lines.find((line) => line.reqId === me.headers['x-request-id']), { route: '/v1/me', client: '203.0.113.7', caller: 'instance:device-9' })
+  const appVerify = await fastify.inject({ url: '/v1/token/15551234567', headers: { 'x-api-key': API_KEY } })
+  t.match(lines.find((line) => line.reqId === appVerify.headers['x-request-id']), { route: '/v1/token/:phone_number', caller: /^client:/ })
+  const anonymous = await fastify.inject({ url: '/health/live' })
+  const line = lines.find((entry) => entry.reqId === anonymous.headers['x-request-id'])
+  t.equal(line?.caller, undefined, 'no caller for an anonymous request')
+  t.notMatch(JSON.stringify(lines), token.split('.')[2] ?? 'never', 'never the token')
+  t.equal(callerOf({ principal: { kind: 'token', claims: { sub: 'phone:+15551234567' }, token: 'x' } } as never), 'phone:+1******4567', 'a verified phone subject is masked')
+})
+
+test('pretty logs only on a development terminal, or when LOG_FORMAT=pretty', async (t) => {
+  t.equal(prettyLogs(testConfig(), true), true)
+  t.equal(prettyLogs(testConfig(), false), false, 'a pipe gets JSON')
+  t.equal(prettyLogs(testConfig({ LOG_FORMAT: 'json' }), true), false)
+  t.equal(prettyLogs(testConfig({ LOG_FORMAT: 'pretty' }), false), true)
 })

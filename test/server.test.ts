@@ -1,4 +1,7 @@
 import { test } from 'tap'
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { VERSION } from '../lib/version.js'
 import { apiKeyId } from '../lib/api-keys.js'
 import { spawnServer, startServer } from './process.js'
 
@@ -16,7 +19,7 @@ test('npm start: development defaults print the API key once, logs carry no secr
   t.equal(me.status, 200)
   await fetch(`${base}/v1/verifications?auth_id=a&code=987654`)
   const ready = await fetch(`${base}/health/ready`)
-  t.same(await ready.json(), { status: 'ok', store: 'memory' })
+  t.same(await ready.json(), { status: 'ok', version: VERSION, store: 'memory' })
 
   const logs = server.output().split('\n').filter((line) => line.startsWith('{')).join('\n')
   t.match(logs, /"reqId"/, 'requests are logged with ids')
@@ -48,4 +51,19 @@ test('a configured API key is never printed: the banner shows its key id when ot
   t.match(server.output(), /set JWT_SECRET/, 'the banner still shows for the generated secrets')
   server.kill('SIGTERM')
   t.equal(await server.exited, 0)
+})
+
+test('a port already in use: one line naming the setting to change, exit 1, no stack', async (t) => {
+  const blocker = createServer().listen(0, '127.0.0.1')
+  await once(blocker, 'listening')
+  t.teardown(() => blocker.close())
+  const { port } = blocker.address() as { port: number }
+  const child = spawnServer({ PORT: String(port) })
+  let output = ''
+  child.stderr.on('data', (chunk) => { output += String(chunk) })
+  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve) })
+  t.equal(code, 1)
+  t.match(output, `127.0.0.1:${port} is already in use`)
+  t.match(output, /set PORT to a free port/)
+  t.notMatch(output, /\n\s+at |EADDRINUSE/, 'no stack trace or error code')
 })

@@ -1,10 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthSchema, problemResponses, ref } from '../../schemas/common.js'
+import { HealthSchema, problemResponses, ref, ServiceIndexSchema } from '../../schemas/common.js'
 import { serviceUnavailable } from '../../lib/problem.js'
+import { VERSION } from '../../lib/version.js'
 
 const READY_TIMEOUT_MS = 2_000
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // GET / is where people look first: browsers go to the docs, anything else learns where things are.
+  fastify.get('/', {
+    schema: {
+      tags: ['health'],
+      summary: 'Where to start: a redirect to /docs when Swagger UI is on, else the service\'s links',
+      response: { 200: ref(ServiceIndexSchema), 302: { description: 'To /docs (Swagger UI)' } }
+    },
+    config: { rateLimit: false }
+  }, async (_request, reply) => {
+    if (fastify.config.docsEnabled) return await reply.redirect('/docs', 302)
+    return { name: 'tokenmint', version: VERSION, openapi: 'openapi.yaml in the repository', health: '/health/ready', jwks: '/.well-known/jwks.json' }
+  })
+
   fastify.get('/health/live', {
     schema: {
       tags: ['health'],
@@ -12,7 +26,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ref(HealthSchema) }
     },
     config: { rateLimit: false }
-  }, async () => ({ status: 'ok' as const }))
+  }, async () => ({ status: 'ok' as const, version: VERSION }))
 
   fastify.get('/health/ready', {
     schema: {
@@ -34,7 +48,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     } finally {
       clearTimeout(timer)
     }
-    return { status: 'ok' as const, store: store.kind }
+    return { status: 'ok' as const, version: VERSION, store: store.kind }
   })
 }
 

@@ -24,7 +24,7 @@ const AuthIdParams = Type.Object({
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const service = fastify.verifications
-  const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs }
+  const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs, onExceeded: () => { fastify.metrics.rateLimited('sms_check') } }
   // Flowroute's InvalidAPIUsage for any malformed check input, naming the field but never its value.
   const checkInputProblems: ValidationProblems = {
     code: () => invalidApiUsage(`code must be a string of exactly ${config.otp.codeLength} ASCII digits.`),

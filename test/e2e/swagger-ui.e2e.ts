@@ -11,6 +11,8 @@ import { API_KEY, testConfig } from '../helper.js'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = join(process.cwd(), 'test-results')
 const STEP_TIMEOUT_MS = 15_000
+// A LAN-style host name over plain HTTP, as on a dev VM or a container host: Chromium resolves it to loopback.
+const HOST_NAME = 'docs.tokenmint.test'
 
 async function launchBrowser (): Promise<{ context: BrowserContext, close: () => Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'tokenmint-e2e-'))
@@ -20,7 +22,7 @@ async function launchBrowser (): Promise<{ context: BrowserContext, close: () =>
     viewport: { width: 1280, height: 900 },
     // No network beyond loopback on CI machines: nothing may phone home or wait for it.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync']
+      '--disable-component-update', '--disable-sync', `--host-resolver-rules=MAP ${HOST_NAME} 127.0.0.1`]
   })
   context.setDefaultTimeout(STEP_TIMEOUT_MS)
   return {
@@ -74,10 +76,11 @@ async function execute (operation: Locator): Promise<Rendered> {
   }
 }
 
-test('Swagger UI: a developer authorizes, mints tokens and reads them back through /v1/me', async (t) => {
+test('Swagger UI over plain HTTP on a non-localhost host name: a developer authorizes, mints tokens and reads them back through /v1/me', async (t) => {
   const app = await build({ config: testConfig() })
   t.teardown(() => app.close())
-  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const base = `http://${HOST_NAME}:${(app.server.address() as { port: number }).port}`
 
   const { context, close } = await launchBrowser()
   t.teardown(close)

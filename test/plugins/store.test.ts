@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { VERSION } from '../../lib/version.js'
 import { API_KEY, assertProblem, buildTestApp, json } from '../helper.js'
 
 // A MongoDB that does not answer: port 1 on loopback refuses every connection.
@@ -14,7 +15,7 @@ test('with MONGODB_URL unreachable the service starts, reports not ready, and an
   assertProblem(t, ready, 503, 'store_unavailable')
   t.ok(ready.headers['retry-after'])
   t.ok(Date.now() - started < 5_000, 'readiness answers within a few seconds')
-  t.same(json(await app.inject({ url: '/health/live' })), { status: 'ok' })
+  t.same(json(await app.inject({ url: '/health/live' })), { status: 'ok', version: VERSION })
 
   const issued = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { instance_id: 'abc' } })
   const body = assertProblem(t, issued, 503, 'store_unavailable')

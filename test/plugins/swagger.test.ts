@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { buildTestApp, json } from '../helper.js'
 import { renderOpenApi } from '../../scripts/openapi.js'
+import { docsCsp } from '../../plugins/swagger.js'
+import { VERSION } from '../../lib/version.js'
 
 const committed = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')
 
@@ -57,4 +59,28 @@ test('the document declares both security schemes, named components and tryable 
       if (operation.security !== undefined) t.ok(operation.responses['401'], `${method} ${path} documents its 401`)
     }
   }
+})
+
+test('the docs CSP: @fastify/swagger-ui\'s hashes, and upgrade-insecure-requests only over HTTPS', async (t) => {
+  const app = await buildTestApp(t, { env: { TRUST_PROXY: '127.0.0.1' } })
+  const plain = await app.inject({ url: '/docs/', headers: { host: 'devbox.lan:3000' } })
+  t.equal(plain.statusCode, 200)
+  const policy = String(plain.headers['content-security-policy'])
+  t.notMatch(policy, 'upgrade-insecure-requests', 'plain HTTP on a LAN name keeps its assets on http')
+  t.match(policy, /script-src 'self'[;' ]/, 'scripts from the service itself (plus any hash @fastify/swagger-ui lists)')
+  t.notMatch(policy, 'unsafe', 'nothing inline or eval is allowed')
+  t.match(policy, "object-src 'none'")
+  t.equal(policy, docsCsp(app.swaggerCSP, false))
+  const behindTls = await app.inject({ url: '/docs/', headers: { 'x-forwarded-proto': 'https' } })
+  t.match(String(behindTls.headers['content-security-policy']), /; upgrade-insecure-requests;$/, 'served over HTTPS (a trusted proxy says so): upgraded')
+})
+
+test('package.json, the OpenAPI info and /health carry one version', async (t) => {
+  const app = await buildTestApp(t)
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal(VERSION, pkg.version)
+  t.equal((app.swagger() as { info: { version: string } }).info.version, pkg.version)
+  t.equal(json(await app.inject({ url: '/health/live' })).version, pkg.version)
+  t.match(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'), `version: ${pkg.version}`)
+  t.match(readFileSync(new URL('../../CHANGELOG.md', import.meta.url), 'utf8'), `## ${pkg.version}`, 'the changelog has this release')
 })

@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { VERSION } from '../../lib/version.js'
 import { assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
 import { StoreUnavailableError } from '../../lib/store.js'
@@ -8,11 +9,11 @@ test('liveness and readiness on the memory store', async (t) => {
   const app = await buildTestApp(t)
   const live = await app.inject({ url: '/health/live' })
   t.equal(live.statusCode, 200)
-  t.same(json(live), { status: 'ok' })
+  t.same(json(live), { status: 'ok', version: VERSION })
   assertMatchesOpenApi(t, live, 'GET', '/health/live')
   const ready = await app.inject({ url: '/health/ready' })
   t.equal(ready.statusCode, 200)
-  t.same(json(ready), { status: 'ok', store: 'memory' })
+  t.same(json(ready), { status: 'ok', version: VERSION, store: 'memory' })
   assertMatchesOpenApi(t, ready, 'GET', '/health/ready')
   t.match(ready.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })
@@ -47,4 +48,18 @@ test('a store outage while minting a token is 503 and returns no token', async (
   t.notOk('token' in body)
   t.ok(response.headers['retry-after'])
   assertMatchesOpenApi(t, response, 'POST', '/gen-jwt')
+})
+
+test('GET / sends browsers to /docs, and without docs answers where things are', async (t) => {
+  const app = await buildTestApp(t)
+  const root = await app.inject({ url: '/' })
+  t.equal(root.statusCode, 302)
+  t.equal(root.headers.location, '/docs')
+  const bare = await buildTestApp(t, { env: { DOCS_ENABLED: 'false' } })
+  const index = await bare.inject({ url: '/' })
+  t.equal(index.statusCode, 200)
+  t.same(json(index), { name: 'tokenmint', version: VERSION, openapi: 'openapi.yaml in the repository', health: '/health/ready', jwks: '/.well-known/jwks.json' })
+  assertMatchesOpenApi(t, index, 'GET', '/')
+  assertProblem(t, await bare.inject({ url: '/docs' }), 404, 'not_found')
+  assertProblem(t, await bare.inject({ url: '/docs/json' }), 404, 'not_found')
 })
