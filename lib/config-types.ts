@@ -59,7 +59,15 @@ export interface Config {
     twilio: { accountSid: Settings['TWILIO_ACCOUNT_SID'], authToken: Settings['TWILIO_AUTH_TOKEN'], from: Settings['TWILIO_FROM'], baseUrl: Settings['TWILIO_BASE_URL'] }
     webhook: { url: Settings['SMS_WEBHOOK_URL'], secret: Settings['SMS_WEBHOOK_SECRET'] }
   }
-  rateLimit: { max: Settings['RATE_LIMIT_MAX'], windowMs: Settings['RATE_LIMIT_WINDOW'], ban: Settings['RATE_LIMIT_BAN'] }
+  rateLimit: {
+    /** Anonymous callers and failed authentication, per address. */
+    max: Settings['RATE_LIMIT_MAX']
+    windowMs: Settings['RATE_LIMIT_WINDOW']
+    ban: Settings['RATE_LIMIT_BAN']
+    client: Rate
+    subject: Rate
+    flood: Rate
+  }
   /** Unset: no proxy is trusted. */
   trustProxy: string[] | undefined
   redisUrl: Settings['REDIS_URL']

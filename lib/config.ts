@@ -92,7 +92,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       twilio: { accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, from: s.TWILIO_FROM, baseUrl: s.TWILIO_BASE_URL },
       webhook: { url: s.SMS_WEBHOOK_URL, secret: s.SMS_WEBHOOK_SECRET }
     },
-    rateLimit: { max: s.RATE_LIMIT_MAX, windowMs: s.RATE_LIMIT_WINDOW, ban: s.RATE_LIMIT_BAN },
+    rateLimit: { max: s.RATE_LIMIT_MAX, windowMs: s.RATE_LIMIT_WINDOW, ban: s.RATE_LIMIT_BAN, client: s.RATE_LIMIT_CLIENT, subject: s.RATE_LIMIT_SUBJECT, flood: s.RATE_LIMIT_FLOOD },
     trustProxy: s.TRUST_PROXY.length > 0 ? s.TRUST_PROXY : undefined,
     redisUrl: s.REDIS_URL,
     generatedSecrets: generated,

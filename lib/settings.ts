@@ -214,8 +214,11 @@ export const SETTINGS = {
   SMS_WEBHOOK_URL: url({ group: 'SMS providers', doc: 'where the webhook provider posts each SMS', form: 'https URL', fallback: undefined, requiredWhen: { SMS_PROVIDER: 'webhook' }, production: HTTPS_ONLY }),
   SMS_WEBHOOK_SECRET: text({ group: 'SMS providers', doc: 'HMAC key signing each webhook', minLength: MIN_SECRET_LENGTH, requiredWhen: { SMS_PROVIDER: 'webhook' } }),
 
-  RATE_LIMIT_MAX: int({ group: 'Rate limits', doc: 'requests per client per window, on every route', fallback: 100, min: 1, max: 1_000_000 }),
+  RATE_LIMIT_CLIENT: rate({ group: 'Rate limits', doc: 'per API client (X-API-Key): a backend calling for all its users', fallback: { max: 6000, windowMs: 60_000 }, shown: '`6000 per minute`' }),
+  RATE_LIMIT_SUBJECT: rate({ group: 'Rate limits', doc: 'per access-token subject (`instance:<id>`, `user:<name>`, `client:<id>`, `phone:<number>`): one app or user, wherever it calls from', fallback: { max: 120, windowMs: 60_000 }, shown: '`120 per minute`' }),
+  RATE_LIMIT_MAX: int({ group: 'Rate limits', doc: 'per client address on anonymous routes (login, JWKS, public App Verify, unknown URLs) and for failed authentication', fallback: 100, min: 1, max: 1_000_000 }),
   RATE_LIMIT_WINDOW: duration({ group: 'Rate limits', doc: 'the window of RATE_LIMIT_MAX', fallback: 60_000, shown: '`1 minute`' }),
+  RATE_LIMIT_FLOOD: rate({ group: 'Rate limits', doc: 'per client address over everything, counted in each instance (never in Redis): a flood guard high enough for one carrier-NAT address carrying many phones', fallback: { max: 20_000, windowMs: 60_000 }, shown: '`20000 per minute`' }),
   RATE_LIMIT_BAN: setting<number | undefined>({ group: 'Rate limits', doc: 'after n more 429s in a window the client gets 403' }, '`off` or an integer 0..1000', undefined, '`off`', (value) => {
     if (value.toLowerCase() === 'off') return ok(undefined)
     return /^\d+$/.test(value) && Number(value) <= 1000 ? ok(Number(value)) : refused('must be an integer from 0 to 1000')

@@ -99,11 +99,17 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     if (security === undefined || security.length === 0) return
     const schemes = security.flatMap((requirement) => Object.keys(requirement)) as SecurityScheme[]
     const hook: onRequestAsyncHookHandler = async function authHook (request) {
-      await fastify.authenticate(request, schemes)
+      try {
+        await fastify.authenticate(request, schemes)
+      } catch (error) {
+        // Guessing is charged to the address: past its budget the answer is 429, not another verdict.
+        throw (await fastify.chargeFailedAuth(request)) ?? error
+      }
     }
+    // First: the rate limits that follow count the request by who it turned out to be.
     const existing = route.onRequest
-    route.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook]
+    route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
   })
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt'] })
+export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt', 'rate-limit'] })

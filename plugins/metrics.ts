@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 export type TokenKind = 'access' | 'app_verify' | 'verified_phone'
 export type VerificationOutcome = 'started' | 'resent' | 'approved' | 'wrong_code' | 'expired' | 'exhausted' | 'canceled'
-export type RateLimitBudget = 'global' | 'appverify' | 'sms_check' | 'login'
+export type RateLimitBudget = 'client' | 'subject' | 'address' | 'flood' | 'appverify' | 'sms_check' | 'sms_check_auth_id' | 'login'
 export type Dependency = 'store' | 'redis'
 
 /** What the service counts. Labels are fixed words and route patterns: never a phone number, id, key or raw URL. */
@@ -37,7 +37,7 @@ export function createMetrics (): Metrics {
   // Zeros from the start: an alert on rate() needs the series to exist before the first event.
   for (const kind of ['access', 'app_verify', 'verified_phone']) tokens.labels(kind).inc(0)
   for (const outcome of ['started', 'resent', 'approved', 'wrong_code', 'expired', 'exhausted', 'canceled']) verifications.labels(outcome).inc(0)
-  for (const budget of ['global', 'appverify', 'sms_check', 'login']) limited.labels(budget).inc(0)
+  for (const budget of ['client', 'subject', 'address', 'flood', 'appverify', 'sms_check', 'sms_check_auth_id', 'login']) limited.labels(budget).inc(0)
   for (const dependency of ['store', 'redis']) dependencies.labels(dependency).inc(0)
   return {
     registry,

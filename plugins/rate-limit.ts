@@ -3,8 +3,11 @@ import { createRequire } from 'node:module'
 import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { FloodGuard } from '../lib/flood-guard.js'
+import type { Rate } from '../lib/settings.js'
 import { Problem, serviceUnavailable } from '../lib/problem.js'
+import type { RateLimitBudget } from './metrics.js'
 
 type IncrCallback = (error: Error | null, result?: { current: number, ttl: number }) => void
 interface RateLimitStore {
@@ -35,13 +38,45 @@ class FailClosedStore implements RateLimitStore {
   }
 }
 
+/** Who a request is counted as: its API client, its token's subject, or (anonymous) its address. */
+export function callerKey (request: FastifyRequest): { key: string, budget: 'client' | 'subject' | 'address' } {
+  const principal = request.principal
+  if (principal?.kind === 'api_key') return { key: `client:${principal.keyId}`, budget: 'client' }
+  if (principal?.kind === 'token') return { key: `sub:${principal.claims.sub}`, budget: 'subject' }
+  return { key: `ip:${request.ip}`, budget: 'address' }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * A limit of its own for a group of routes, counted per caller (or by `keyOf`), for a route's
+     * onRequest or preHandler list: the routes that share the hook share the budget.
+     */
+    budget (name: Extract<RateLimitBudget, 'appverify' | 'sms_check' | 'sms_check_auth_id'>, rate: Rate, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler
+    /** Charges a failed authentication to the caller's address; a 429 problem once its budget is spent. */
+    chargeFailedAuth (request: FastifyRequest): Promise<Problem | undefined>
+  }
+}
+
+function limitedProblem (budget: RateLimitBudget, max: number, windowMs: number, ttlMs: number, ban: boolean): Problem {
+  const retryAfter = String(Math.max(1, Math.ceil(ttlMs / 1000)))
+  const limit = { budget, max, window_seconds: Math.round(windowMs / 1000) }
+  return ban
+    ? new Problem(403, 'rate_limit_banned', 'Too many requests over the limit; this client is blocked for now.', { headers: { 'retry-after': retryAfter }, extra: { limit } })
+    : new Problem(429, 'rate_limited', `Too many requests for the ${budget} budget (${max} per ${limit.window_seconds} s); retry in ${retryAfter} s.`, { headers: { 'retry-after': retryAfter }, extra: { limit } })
+}
+
 /**
- * Global per-client limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW), per-route overrides through
- * `config.rateLimit`, optional ban, counters in Redis when REDIS_URL is set so several
- * instances share one budget. Registered before any route: it hooks onRoute.
+ * Limits that know who is calling. Every route is counted per caller after authentication: an
+ * API client on its client budget, a token on its subject's, an anonymous request on its address's
+ * (TRUST_PROXY-aware); a failed authentication is charged to the address. A local per-address
+ * flood guard sits in front of everything. Route groups bring their own budgets through
+ * `fastify.budget`. With REDIS_URL the counters are shared by every instance and fail closed.
+ * Registered before any route: it hooks onRoute.
  */
 async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   const { rateLimit, redisUrl } = fastify.config
+  const { metrics } = fastify
   let store: (new (settings: unknown) => RateLimitStore) | undefined
   if (redisUrl !== undefined) {
     const redis = new Redis(redisUrl, {
@@ -67,22 +102,57 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
     } as never
   }
 
+  const flood = new FloodGuard(rateLimit.flood.max, rateLimit.flood.windowMs)
+  fastify.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/health/')) return
+    const retryAfter = flood.hit(request.ip)
+    if (retryAfter !== undefined) {
+      metrics.rateLimited('flood')
+      throw limitedProblem('flood', rateLimit.flood.max, rateLimit.flood.windowMs, retryAfter * 1000, false)
+    }
+  })
+  // Swagger UI's files are not counted (the flood guard still sees them): docs stay up when Redis is not.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, rateLimit: false }
+  })
+
+  const budgets = { client: rateLimit.client, subject: rateLimit.subject, address: { max: rateLimit.max, windowMs: rateLimit.windowMs } }
+  const budgetOf = (key: string): Rate => key.startsWith('client:') ? budgets.client : key.startsWith('sub:') ? budgets.subject : budgets.address
   await fastify.register(fastifyRateLimit, {
     global: true,
-    max: rateLimit.max,
-    timeWindow: rateLimit.windowMs,
+    keyGenerator: (request) => callerKey(request).key,
+    max: (_request, key) => budgetOf(key).max,
+    timeWindow: (_request, key) => budgetOf(key).windowMs,
     ...(rateLimit.ban === undefined ? {} : { ban: rateLimit.ban }),
     ...(store === undefined ? {} : { store }),
     skipOnError: false,
-    // Per-route limits bring their own onExceeded (their budget's name); everything else is the global budget.
-    onExceeded: () => { fastify.metrics.rateLimited('global') },
-    errorResponseBuilder: (_request, context) => context.ban
-      ? new Problem(403, 'rate_limit_banned', 'Too many requests over the limit; this client is blocked for now.', {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }
-      })
-      : new Problem(429, 'rate_limited', `Too many requests; retry in ${context.after}.`, {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }
-      })
+    enableDraftSpec: true,
+    onExceeded: (request) => { metrics.rateLimited(callerKey(request).budget) },
+    errorResponseBuilder: (request, context) => {
+      const { budget } = callerKey(request)
+      return limitedProblem(budget, context.max, budgets[budget].windowMs, context.ttl, context.ban)
+    }
+  })
+
+  // createRateLimit rather than rateLimit(): @fastify/rate-limit runs one of its own hooks per request, and a route may need two budgets.
+  fastify.decorate('budget', (name: Extract<RateLimitBudget, 'appverify' | 'sms_check' | 'sms_check_auth_id'>, rate: Rate, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler => {
+    const check = fastify.createRateLimit({ max: rate.max, timeWindow: rate.windowMs, keyGenerator: keyOf ?? ((request) => callerKey(request).key) })
+    return async (request, reply) => {
+      const result = await check(request)
+      if (result.isAllowed) return
+      reply.header('ratelimit-limit', result.max).header('ratelimit-remaining', result.remaining).header('ratelimit-reset', result.ttlInSeconds)
+      if (!result.isExceeded) return
+      metrics.rateLimited(name)
+      throw limitedProblem(name, rate.max, rate.windowMs, result.ttl, result.isBanned)
+    }
+  })
+
+  const failedAuth = fastify.createRateLimit({ max: rateLimit.max, timeWindow: rateLimit.windowMs, keyGenerator: (request) => `auth-failed:${request.ip}` })
+  fastify.decorate('chargeFailedAuth', async (request: FastifyRequest) => {
+    const result = await failedAuth(request)
+    if (result.isAllowed || !result.isExceeded) return undefined
+    metrics.rateLimited('address')
+    return limitedProblem('address', rateLimit.max, rateLimit.windowMs, result.ttl, result.isBanned)
   })
 }
 

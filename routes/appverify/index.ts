@@ -25,8 +25,8 @@ const METHODS_NOT_ALLOWED = ['HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const settings = fastify.config.appVerify
-  // One budget for both paths: alternating between them must not double a client's rate.
-  const limitPerClient = fastify.rateLimit({ max: settings.rateLimit.max, timeWindow: settings.rateLimit.windowMs, onExceeded: () => { fastify.metrics.rateLimited('appverify') } })
+  // One budget per caller for both paths: alternating between them must not double a caller's rate.
+  const limitPerClient = fastify.budget('appverify', settings.rateLimit)
   const security = settings.public ? [] : keyOrBearerSecurity
   const problems = settings.public ? problemResponses(400, 409, 429, 503) : problemResponses(400, 401, 409, 429, 503)
 

@@ -15,7 +15,9 @@ const jwksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Public members (`kty crv x y kid alg use`) of every ES256/EdDSA verification key, the signing key first. ' +
         'Empty with HS256: a symmetric key is never published.',
       response: { 200: ref(JwksSchema), ...problemResponses(429) }
-    }
+    },
+    // Public, cached and cheap: only the local flood guard counts it, so it stays up when Redis is down.
+    config: { rateLimit: false }
   }, async (_request, reply) => {
     reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
     return body

@@ -24,7 +24,14 @@ const AuthIdParams = Type.Object({
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const service = fastify.verifications
-  const checkRateLimit = { max: config.sms.checkRateLimit.max, timeWindow: config.sms.checkRateLimit.windowMs, onExceeded: () => { fastify.metrics.rateLimited('sms_check') } }
+  // Both check forms share one budget per caller and one per auth_id: alternating between them, or
+  // spreading one auth_id's checks over many callers, gains nothing. Counted after parsing (the auth_id is in the body or the query).
+  const checkPerCaller = fastify.budget('sms_check', config.sms.checkRateLimit)
+  const checkPerAuthId = fastify.budget('sms_check_auth_id', config.sms.checkRateLimit, (request) => {
+    const input = (request.body ?? request.query) as { auth_id?: unknown } | undefined
+    return `auth_id:${typeof input?.auth_id === 'string' ? input.auth_id : ''}`
+  })
+  const checkLimits = { preHandler: [checkPerCaller, checkPerAuthId] }
   // Flowroute's InvalidAPIUsage for any malformed check input, naming the field but never its value.
   const checkInputProblems: ValidationProblems = {
     code: () => invalidApiUsage(`code must be a string of exactly ${config.otp.codeLength} ASCII digits.`),
@@ -63,7 +70,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: ref(CheckVerificationRequestSchema),
       response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
     },
-    config: { rateLimit: checkRateLimit, validationProblems: checkInputProblems }
+    ...checkLimits,
+    config: { rateLimit: false, validationProblems: checkInputProblems }
   }, async (request) => {
     return await service.check(request.body.auth_id, request.body.code)
   })
@@ -81,7 +89,8 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }, { additionalProperties: false }),
       response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
     },
-    config: { rateLimit: checkRateLimit, validationProblems: checkInputProblems }
+    ...checkLimits,
+    config: { rateLimit: false, validationProblems: checkInputProblems }
   }, async (request) => {
     return await service.check(request.query.auth_id, request.query.code)
   })

@@ -1,18 +1,21 @@
 import { test } from 'tap'
-import { API_KEY, assertProblem, buildTestApp, redisSkipReason } from '../helper.js'
+import { API_KEY, assertProblem, buildTestApp, OTHER_API_KEY, redisSkipReason } from '../helper.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379/7'
 
-test('the global limit answers 429 problem+json with Retry-After, and 404s count too', async (t) => {
-  const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute' } })
+test('an API client\'s budget answers 429 problem+json naming the budget, with RateLimit headers and Retry-After; 404s count on the address', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_CLIENT: '3 per minute' } })
   for (let i = 0; i < 3; i++) {
     const ok = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })
     t.equal(ok.statusCode, 200)
-    t.equal(ok.headers['x-ratelimit-limit'], '3')
+    t.equal(ok.headers['ratelimit-limit'], '3')
+    t.equal(ok.headers['ratelimit-remaining'], String(2 - i))
   }
   const limited = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })
   assertProblem(t, limited, 429, 'rate_limited')
+  t.match(limited.json(), { limit: { budget: 'client', max: 3, window_seconds: 60 } })
   t.ok(Number(limited.headers['retry-after']) >= 1)
+  t.equal((await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': OTHER_API_KEY }, payload: {} })).statusCode, 200, 'another client has its own budget')
 
   const notFound = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '2' } })
   for (let i = 0; i < 2; i++) t.equal((await notFound.inject({ url: `/missing-${i}` })).statusCode, 404)

@@ -185,8 +185,11 @@ test('1 request per second per client by default: the second is 429 with Retry-A
     assertMatchesOpenApi(t, limited, 'GET', url === '/v1/token/15551234567' ? '/v1/token/{phone_number}' : '/v1/token/{phone_number}/{xid}')
   }
   t.equal(await app.store.transactions.find('rl-1'), null, 'a limited request issues nothing')
-  const otherClient = await app.inject({ url: '/v1/token/15551234567', headers: KEY, remoteAddress: '192.0.2.7' })
-  t.equal(otherClient.statusCode, 200, 'another client has its own budget')
+  const sameClientElsewhere = await app.inject({ url: '/v1/token/15551234567', headers: KEY, remoteAddress: '192.0.2.7' })
+  assertProblem(t, sameClientElsewhere, 429, 'rate_limited') // the budget is the caller's, wherever it calls from
+  t.match(json(sameClientElsewhere), { limit: { budget: 'appverify', max: 1, window_seconds: 1 } }, 'the answer names the budget')
+  const otherClient = await app.inject({ url: '/v1/token/15551234567', headers: { 'x-api-key': OTHER_API_KEY } })
+  t.equal(otherClient.statusCode, 200, 'another API client on the same address has its own budget')
   // Other routes keep the global budget.
   t.equal((await app.inject({ url: '/health/live' })).statusCode, 200)
 })

@@ -3,7 +3,7 @@ import { test } from 'tap'
 import type { Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Env } from '../../lib/config.js'
-import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
+import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json, OTHER_API_KEY } from '../helper.js'
 import { reply, startFakeProvider } from '../fake-provider.js'
 import type { FakeProvider } from '../fake-provider.js'
 
@@ -363,11 +363,30 @@ test('DELETE cancels a pending verification; its code stops working; an ended on
   t.equal((await status('cancel-me')).status, 'canceled')
 })
 
-test('the check routes have their own per-client rate limit', async (t) => {
+test('the two check forms share one budget per caller: alternating between them gains nothing', async (t) => {
   const { app, check } = await harness(t, { SMS_CHECK_RATE_LIMIT: '3 per minute' })
-  for (let i = 0; i < 3; i++) t.equal((await check('nobody', '123456')).statusCode, 400)
-  const limited = await check('nobody', '123456')
-  assertProblem(t, limited, 429, 'rate_limited')
-  t.ok(Number(limited.headers['retry-after']) > 0)
-  assertProblem(t, await app.inject({ url: '/v1/verifications?auth_id=nobody&code=123456', headers }), 400, 'unknown_auth_id')
+  const statuses: number[] = []
+  for (let i = 0; i < 6; i++) {
+    const response = i % 2 === 0
+      ? await check(`nobody-${i}`, '123456')
+      : await app.inject({ url: `/v1/verifications?auth_id=nobody-${i}&code=123456`, headers })
+    statuses.push(response.statusCode)
+    if (response.statusCode === 429) {
+      assertProblem(t, response, 429, 'rate_limited')
+      t.match(json(response), { limit: { budget: 'sms_check', max: 3, window_seconds: 60 } })
+      t.ok(Number(response.headers['retry-after']) > 0)
+    }
+  }
+  t.same(statuses, [400, 400, 400, 429, 429, 429], 'three checks in all, whichever form')
+  const other = await app.inject({ method: 'POST', url: '/v1/verifications/check', headers: { 'x-api-key': OTHER_API_KEY }, payload: { auth_id: 'someone', code: '123456' } })
+  t.equal(other.statusCode, 400, 'another API client has its own budget')
+})
+
+test('one auth_id has one check budget across callers', async (t) => {
+  const { app } = await harness(t, { SMS_CHECK_RATE_LIMIT: '3 per minute' })
+  const statuses: number[] = []
+  for (const key of [API_KEY, OTHER_API_KEY, API_KEY, OTHER_API_KEY]) {
+    statuses.push((await app.inject({ method: 'POST', url: '/v1/verifications/check', headers: { 'x-api-key': key }, payload: { auth_id: 'shared', code: '123456' } })).statusCode)
+  }
+  t.same(statuses, [400, 400, 400, 429])
 })
