@@ -89,7 +89,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers */
+        /** Readiness: the store answers (and Redis, with REDIS_URL) */
         get: {
             parameters: {
                 query?: never;
@@ -1657,6 +1657,11 @@ export interface components {
              */
             version: string;
             store?: "memory" | "mongodb";
+            /**
+             * @description With REDIS_URL: the shared rate-limit counters answer
+             * @enum {string}
+             */
+            redis?: "ok";
         };
         /** ServiceIndex */
         ServiceIndex: {

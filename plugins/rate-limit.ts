@@ -53,6 +53,8 @@ declare module 'fastify' {
      * onRequest or preHandler list: the routes that share the hook share the budget.
      */
     budget (name: Extract<RateLimitBudget, 'appverify' | 'sms_check' | 'sms_check_auth_id'>, rate: Rate, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler
+    /** Redis, when REDIS_URL is set: whether the shared counters can be reached now. */
+    sharedCounters (): 'ok' | 'unreachable' | undefined
     /** Charges a failed authentication to the caller's address; a 429 problem once its budget is spent. */
     chargeFailedAuth (request: FastifyRequest): Promise<Problem | undefined>
   }
@@ -78,6 +80,7 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   const { rateLimit, redisUrl } = fastify.config
   const { metrics } = fastify
   let store: (new (settings: unknown) => RateLimitStore) | undefined
+  let sharedCounters = (): 'ok' | 'unreachable' | undefined => undefined
   if (redisUrl !== undefined) {
     const redis = new Redis(redisUrl, {
       connectTimeout: 1_000,
@@ -86,8 +89,19 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       enableOfflineQueue: false,
       lazyConnect: false
     })
-    // ioredis reconnects by itself; without a listener an outage would crash the process.
-    redis.on('error', (error: Error) => { fastify.log.warn({ reason: error.message }, 'Redis is unreachable') })
+    // ioredis reconnects by itself; without a listener an outage would crash the process. One line per change of state, not per retry.
+    let reachable = true
+    redis.on('error', (error: Error) => {
+      if (!reachable) return
+      reachable = false
+      fastify.log.warn({ reason: error.message }, 'Redis is unreachable: routes with shared counters answer 503 until it is back')
+    })
+    redis.on('ready', () => {
+      if (reachable) return
+      reachable = true
+      fastify.log.info('Redis is reachable again: shared counters are back')
+    })
+    sharedCounters = () => redis.status === 'ready' ? 'ok' : 'unreachable'
     fastify.addHook('onClose', async () => { redis.disconnect() })
     // Give Redis a moment to connect before the first request; if it is down we start anyway, failing closed.
     fastify.addHook('onReady', async () => {
@@ -101,6 +115,8 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       }
     } as never
   }
+
+  fastify.decorate('sharedCounters', () => sharedCounters())
 
   const flood = new FloodGuard(rateLimit.flood.max, rateLimit.flood.windowMs)
   fastify.addHook('onRequest', async (request) => {

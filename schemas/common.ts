@@ -28,7 +28,8 @@ export type ProblemDoc = Static<typeof ProblemSchema>
 export const HealthSchema = Type.Object({
   status: Type.Literal('ok'),
   version: Type.String({ description: 'The release (package.json, OpenAPI info)', examples: ['0.2.0'] }),
-  store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('mongodb')]))
+  store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('mongodb')])),
+  redis: Type.Optional(Type.Literal('ok', { description: 'With REDIS_URL: the shared rate-limit counters answer' }))
 }, { $id: 'Health', title: 'Health', additionalProperties: false })
 
 export const ServiceIndexSchema = Type.Object({

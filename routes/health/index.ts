@@ -31,7 +31,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health/ready', {
     schema: {
       tags: ['health'],
-      summary: 'Readiness: the store answers',
+      summary: 'Readiness: the store answers (and Redis, with REDIS_URL)',
       response: { 200: ref(HealthSchema), ...problemResponses(503) }
     },
     config: { rateLimit: false }
@@ -48,7 +48,11 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     } finally {
       clearTimeout(timer)
     }
-    return { status: 'ok' as const, version: VERSION, store: store.kind }
+    const redis = fastify.sharedCounters()
+    if (redis === 'unreachable') {
+      throw serviceUnavailable('rate_limit_unavailable', 'Redis (REDIS_URL, the shared rate-limit counters) is not answering: rate-limited routes answer 503 until it is back.')
+    }
+    return { status: 'ok' as const, version: VERSION, store: store.kind, ...(redis === undefined ? {} : { redis }) }
   })
 }
 

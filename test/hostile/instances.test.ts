@@ -8,15 +8,14 @@ const API_KEY = 'instances-api-key-0123456789'
 
 const skip = await redisSkipReason(REDIS_URL, 'the several-instance test')
 
-test('two service processes sharing Redis and keys: one global budget, tokens valid on both', { skip }, async (t) => {
+test('two service processes sharing Redis and keys: one budget per token subject across both, tokens valid on both', { skip }, async (t) => {
   const env = {
     API_KEYS: API_KEY,
     JWT_SECRET: randomBytes(32).toString('base64'),
     OTP_PEPPER: randomBytes(32).toString('base64'),
     APPVERIFY_API_KEY: randomBytes(32).toString('base64'),
     REDIS_URL,
-    RATE_LIMIT_MAX: '10',
-    RATE_LIMIT_WINDOW: '1 minute',
+    RATE_LIMIT_SUBJECT: '10 per minute',
     LOG_LEVEL: 'info'
   }
   const first = await startServer(env)
@@ -40,9 +39,12 @@ test('two service processes sharing Redis and keys: one global budget, tokens va
     await response.arrayBuffer()
   }
   const allowed = statuses.filter((s) => s === 200).length
-  // Two requests above already used the budget of 10 (one on each instance).
-  t.equal(allowed, 8, `exactly the remaining budget passed across both instances (${statuses.join(',')})`)
-  t.ok(statuses.slice(8).every((s) => s === 429), 'everything after the budget is 429')
+  // The /v1/me above already used one of the subject's 10 (minting counts on the API client's budget).
+  t.equal(allowed, 9, `exactly the remaining budget passed across both instances (${statuses.join(',')})`)
+  t.ok(statuses.slice(9).every((s) => s === 429), 'everything after the budget is 429')
+  const otherDevice = await fetch(`${first.base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{"instance_id":"phone-2"}' })
+  const { token: secondToken } = await otherDevice.json() as { token: string }
+  t.equal((await fetch(`${second.base}/v1/me`, { headers: { authorization: `Bearer ${secondToken}`, 'x-instance-id': 'phone-2' } })).status, 200, 'another device on the same address is not affected')
 })
 
 test('a service process whose Redis is unreachable fails closed: rate-limited auth routes answer 503, liveness 200', async (t) => {

@@ -1,4 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { test } from 'tap'
+import type { Test } from 'tap'
+import { VERSION } from '../../lib/version.js'
 import { API_KEY, assertProblem, buildTestApp, OTHER_API_KEY, redisSkipReason } from '../helper.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379/7'
@@ -70,4 +75,59 @@ test('with Redis unreachable, limited routes fail closed with 503', async (t) =>
   t.notOk('token' in body)
   t.equal(response.headers['retry-after'], '5')
   t.equal((await app.inject({ url: '/health/live' })).statusCode, 200)
+})
+
+/** A redis-server of our own on another port, to stop and start by pid. */
+async function ownRedis (t: Test, port: number): Promise<{ stop: () => Promise<void>, start: () => Promise<void> }> {
+  let child: ChildProcess | undefined
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    for (let i = 0; i < 50 && (await redisSkipReason(`redis://127.0.0.1:${port}`, 'own redis')) !== false; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const stop = async (): Promise<void> => {
+    const running = child
+    if (running === undefined || running.exitCode !== null) return
+    const exited = once(running, 'exit')
+    running.kill('SIGKILL')
+    await exited
+  }
+  t.teardown(stop)
+  await start()
+  return { stop, start }
+}
+
+const noRedisServer = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not installed'
+
+test('Redis down: readiness says so (503), rate-limited routes fail closed, docs and JWKS stay up; back: served again and logged', { skip: noRedisServer }, async (t) => {
+  const port = 6391
+  const redis = await ownRedis(t, port)
+  const app = await buildTestApp(t, { env: { REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'info' } })
+  const lines: string[] = []
+  const info = app.log.info.bind(app.log)
+  const warn = app.log.warn.bind(app.log)
+  app.log.info = ((...args: unknown[]) => { lines.push(JSON.stringify(args)); (info as (...a: unknown[]) => void)(...args) }) as typeof app.log.info
+  app.log.warn = ((...args: unknown[]) => { lines.push(JSON.stringify(args)); (warn as (...a: unknown[]) => void)(...args) }) as typeof app.log.warn
+  const mint = async (): Promise<number> => (await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })).statusCode
+  t.same((await app.inject({ url: '/health/ready' })).json(), { status: 'ok', version: VERSION, store: 'memory', redis: 'ok' })
+  t.equal(await mint(), 200)
+
+  await redis.stop()
+  let ready = await app.inject({ url: '/health/ready' })
+  for (let i = 0; i < 30 && ready.statusCode === 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    ready = await app.inject({ url: '/health/ready' })
+  }
+  const body = assertProblem(t, ready, 503, 'rate_limit_unavailable')
+  t.match(body.detail, /Redis/)
+  t.equal(await mint(), 503, 'a route with shared counters fails closed')
+  t.equal((await app.inject({ url: '/.well-known/jwks.json' })).statusCode, 200, 'JWKS stays up')
+  t.equal((await app.inject({ url: '/docs/json' })).statusCode, 200, 'Swagger UI stays up')
+  t.equal((await app.inject({ url: '/health/live' })).statusCode, 200)
+
+  await redis.start()
+  for (let i = 0; i < 100 && (await app.inject({ url: '/health/ready' })).statusCode !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'ready again without a restart')
+  t.equal(await mint(), 200)
+  t.equal(lines.filter((line) => line.includes('Redis is unreachable')).length, 1, 'the outage is logged once')
+  t.equal(lines.filter((line) => line.includes('Redis is reachable again')).length, 1, 'and so is the recovery')
 })
