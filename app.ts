@@ -16,6 +16,7 @@ import appVerifyPlugin from './plugins/appverify.js'
 import smsPlugin from './plugins/sms.js'
 import verificationsPlugin from './plugins/verifications.js'
 import accountsPlugin from './plugins/accounts.js'
+import clientsPlugin from './plugins/clients.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -42,6 +43,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(smsPlugin)
   await fastify.register(verificationsPlugin)
   await fastify.register(accountsPlugin)
+  await fastify.register(clientsPlugin)
   // rate-limit, auth and swagger hook onRoute, so they come before any route.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

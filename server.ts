@@ -68,7 +68,9 @@ if (config.generatedSecrets.length > 0) {
     // A configured key is the operator's secret: only a key this process generated is shown in full.
     config.generatedSecrets.includes('API_KEYS')
       ? `  API key:     ${config.apiKeys[0] ?? ''}`
-      : `  API keys:    configured in API_KEYS (key ids ${config.apiKeys.map(apiKeyId).join(', ')})`,
+      : config.apiKeys.length > 0
+        ? `  API keys:    configured in API_KEYS (key ids ${config.apiKeys.map(apiKeyId).join(', ')})`
+        : `  API clients: from ${config.apiClientsFile ?? 'nowhere'} (npm run clients -- list)`,
     `  Swagger UI:  ${base}/docs   (Authorize -> apiKey, then try POST /gen-jwt)`,
     `  Store:       ${config.mongodbUrl === undefined ? 'embedded memory store (data is lost on restart)' : 'MongoDB'}`,
     ''

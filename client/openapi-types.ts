@@ -1439,7 +1439,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke an access token (RFC 7009)
-         * @description Always 200 `{}`, whether or not the token was valid. With an API key any token of this service is revoked; with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). A revoked token is refused by every route on every instance sharing the store until it expires.
+         * @description Always 200 `{}`, whether or not the token was valid. With an API key the tokens that client minted are revoked (any token with the admin scope, which API_KEYS clients have); with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). A revoked token is refused by every route on every instance sharing the store until it expires.
          */
         post: {
             parameters: {
@@ -1536,7 +1536,7 @@ export interface paths {
         put?: never;
         /**
          * Introspect an access token (RFC 7662)
-         * @description `{"active": false}` for any token that is malformed, expired, revoked, of a deleted user or not ours; otherwise `active: true` with its claims.
+         * @description `{"active": false}` for any token that is malformed, expired, revoked, of a deleted user, not ours, or minted by another API client (unless the caller has the admin scope); otherwise `active: true` with its claims.
          */
         post: {
             parameters: {
@@ -1911,6 +1911,8 @@ export interface components {
             amr?: string[];
             /** @description For login tokens */
             username?: string;
+            /** @description The API client that minted the token (RFC 9068) */
+            client_id?: string;
         };
         /**
          * Jwk

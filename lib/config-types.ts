@@ -16,6 +16,7 @@ export interface Config {
   mongodbUrl: Settings['MONGODB_URL']
   mongodbDatabase: Settings['MONGODB_DATABASE']
   apiKeys: Settings['API_KEYS']
+  apiClientsFile: Settings['API_CLIENTS_FILE']
   jwt: {
     algorithm: Settings['JWT_ALGORITHM']
     /** HS256 secret, base64-decoded (empty when unset). */

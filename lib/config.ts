@@ -54,6 +54,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     mongodbUrl: s.MONGODB_URL,
     mongodbDatabase: s.MONGODB_DATABASE,
     apiKeys: s.API_KEYS,
+    apiClientsFile: s.API_CLIENTS_FILE,
     jwt: {
       algorithm: s.JWT_ALGORITHM,
       secret: decodeBase64(s.JWT_SECRET ?? '') ?? Buffer.alloc(0),

@@ -172,7 +172,8 @@ export const SETTINGS = {
   MONGODB_DATABASE: text({ group: 'Storage', doc: 'database name', fallback: 'jwt_db' }),
   REDIS_URL: url({ group: 'Storage', doc: 'shared rate-limit counters for several instances; unreachable Redis fails closed with 503', form: 'Redis URL', fallback: undefined }),
 
-  API_KEYS: list({ group: 'Server API keys', doc: 'keys backends send as `X-API-Key` to mint and administer', form: 'keys, comma-separated, at least 16 characters each', each: (key) => key.length < 16 ? 'every key must be at least 16 characters' : undefined, shown: 'generated and printed', generate: { make: () => `tm_dev_${randomBytes(24).toString('base64url')}` }, production: { required: true } }),
+  API_CLIENTS_FILE: text({ group: 'Server API keys', doc: 'named API clients with scopes and budgets (`npm run clients`), reloaded on change and on SIGHUP', hint: 'path to a YAML or JSON file' }),
+  API_KEYS: list({ group: 'Server API keys', doc: 'keys backends send as `X-API-Key` to mint and administer', form: 'keys, comma-separated, at least 16 characters each', each: (key) => key.length < 16 ? 'every key must be at least 16 characters' : undefined, shown: 'generated and printed', generate: { make: () => `tm_dev_${randomBytes(24).toString('base64url')}`, when: { API_CLIENTS_FILE: null } }, production: { required: { API_CLIENTS_FILE: null }, why: 'or API_CLIENTS_FILE' } }),
 
   JWT_ALGORITHM: oneOf({ group: 'Mobile JWTs', doc: 'signing algorithm of minted JWTs', values: ['HS256', 'ES256', 'EdDSA'], fallback: 'HS256' }),
   JWT_SECRET: base64Key({ group: 'Mobile JWTs', doc: 'HS256 signing key', minBytes: 32, shown: 'generated (HS256 without a key file)', generate: { make: randomBase64, when: { JWT_ALGORITHM: 'HS256', JWT_KEYS_FILE: null } }, production: { required: { JWT_ALGORITHM: 'HS256', JWT_KEYS_FILE: null }, why: 'or JWT_KEYS_FILE' } }),

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import { parseAuthorization } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
-import { apiKeyMatcher } from '../lib/api-keys.js'
+import type { ApiClient, Scope } from '../lib/clients.js'
 import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
 import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 
@@ -10,10 +10,14 @@ import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 export type SecurityScheme = 'apiKey' | 'bearerAuth'
 
 export type Principal =
-  | { kind: 'api_key', keyId: string }
+  | { kind: 'api_key', keyId: string, client: ApiClient }
   | { kind: 'token', claims: AccessClaims, token: string }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route group an API client needs in its scopes to call this route. */
+    scope?: Exclude<Scope, 'admin'>
+  }
   interface FastifyRequest {
     principal: Principal | null
   }
@@ -28,14 +32,17 @@ function invalidApiKey (detail: string): Problem {
 }
 
 async function authPlugin (fastify: FastifyInstance): Promise<void> {
-  const keys = apiKeyMatcher(fastify.config.apiKeys)
-
   const verifyApiKey = (request: FastifyRequest): Principal => {
     const presented = request.headers['x-api-key']
     if (typeof presented !== 'string' || presented === '') throw invalidApiKey('The X-API-Key header is missing.')
-    const keyId = keys.match(presented)
-    if (keyId === undefined) throw invalidApiKey('The API key is not valid.')
-    return { kind: 'api_key', keyId }
+    // A disabled client's key is as unknown as a wrong one: the answer does not tell them apart.
+    const client = fastify.clients.match(presented)
+    if (client === undefined) throw invalidApiKey('The API key is not valid.')
+    const scope = request.routeOptions.config.scope
+    if (scope !== undefined && !client.scopes.includes(scope)) {
+      throw new Problem(403, 'insufficient_scope', `This API client may not call ${scope} routes (its scopes: ${client.scopes.join(', ')}).`)
+    }
+    return { kind: 'api_key', keyId: client.id, client }
   }
 
   const checkDpopProof = async (request: FastifyRequest, token: string, jkt: string): Promise<void> => {
@@ -112,4 +119,4 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt', 'rate-limit'] })
+export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt', 'rate-limit', 'clients'] })

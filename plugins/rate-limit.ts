@@ -133,7 +133,10 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   })
 
   const budgets = { client: rateLimit.client, subject: rateLimit.subject, address: { max: rateLimit.max, windowMs: rateLimit.windowMs } }
-  const budgetOf = (key: string): Rate => key.startsWith('client:') ? budgets.client : key.startsWith('sub:') ? budgets.subject : budgets.address
+  // An API client's own budget (clients file) when it has one; looked up per request, so a reload applies at once.
+  const budgetOf = (key: string): Rate => key.startsWith('client:')
+    ? (fastify.clients.byId(key.slice('client:'.length))?.rate ?? budgets.client)
+    : key.startsWith('sub:') ? budgets.subject : budgets.address
   await fastify.register(fastifyRateLimit, {
     global: true,
     keyGenerator: (request) => callerKey(request).key,
@@ -145,8 +148,8 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
     enableDraftSpec: true,
     onExceeded: (request) => { metrics.rateLimited(callerKey(request).budget) },
     errorResponseBuilder: (request, context) => {
-      const { budget } = callerKey(request)
-      return limitedProblem(budget, context.max, budgets[budget].windowMs, context.ttl, context.ban)
+      const { key, budget } = callerKey(request)
+      return limitedProblem(budget, context.max, budgetOf(key).windowMs, context.ttl, context.ban)
     }
   })
 
@@ -172,4 +175,4 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config', 'metrics'] })
+export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config', 'metrics', 'clients'] })

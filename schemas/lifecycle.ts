@@ -46,7 +46,8 @@ export const IntrospectionSchema = Type.Object({
   instance_id: Type.Optional(Type.String()),
   cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { additionalProperties: false })),
   amr: Type.Optional(Type.Array(Type.String())),
-  username: Type.Optional(Type.String({ description: 'For login tokens' }))
+  username: Type.Optional(Type.String({ description: 'For login tokens' })),
+  client_id: Type.Optional(Type.String({ description: 'The API client that minted the token (RFC 9068)' }))
 }, { $id: 'Introspection', title: 'Introspection', additionalProperties: false })
 export type Introspection = Static<typeof IntrospectionSchema>
 

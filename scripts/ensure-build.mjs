@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')
-const sources = ['app.ts', 'server.ts', 'server-options.ts', 'plugins', 'routes', 'schemas', 'lib', 'tsconfig.json', 'tsconfig.build.json']
+const clientsCli = join(root, 'dist', 'scripts', 'clients.js')
+const sources = ['app.ts', 'server.ts', 'server-options.ts', 'plugins', 'routes', 'schemas', 'lib', 'scripts/clients.ts', 'tsconfig.json', 'tsconfig.build.json']
 
 function newest (path) {
   if (!existsSync(path)) return 0
@@ -18,7 +19,7 @@ function newest (path) {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))))
 }
 
-const built = existsSync(entry) ? statSync(entry).mtimeMs : 0
+const built = existsSync(entry) && existsSync(clientsCli) ? Math.min(statSync(entry).mtimeMs, statSync(clientsCli).mtimeMs) : 0
 const stale = built === 0 || sources.some((source) => newest(join(root, source)) > built)
 if (!stale) process.exit(0)
 

@@ -24,6 +24,8 @@ function issuedTo (principal: Principal | null): string {
 const METHODS_NOT_ALLOWED = ['HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // API clients need the 'appverify' scope for every route in this file.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'appverify' } })
   const settings = fastify.config.appVerify
   // One budget per caller for both paths: alternating between them must not double a caller's rate.
   const limitPerClient = fastify.budget('appverify', settings.rateLimit)

@@ -4,6 +4,8 @@ import { apiKeySecurity, bearerSecurity, problemResponses, ref } from '../../sch
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from '../../schemas/tokens.js'
 
 const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // API clients need the 'mint' scope for every route in this file.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'mint' } })
   fastify.post('/gen-jwt', {
     schema: {
       tags: ['mobile'],
@@ -25,7 +27,9 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const clientId = principal?.kind === 'api_key' ? principal.keyId : 'unknown'
     const { token, claims } = await fastify.tokens.issue({
       ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
-      ...(jkt === undefined ? {} : { cnf: { jkt } })
+      ...(jkt === undefined ? {} : { cnf: { jkt } }),
+      // RFC 9068 client_id: the API client that minted it, which alone may revoke or introspect it (admin aside).
+      extra: { client_id: clientId }
     })
     return {
       token,

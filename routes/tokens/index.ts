@@ -2,11 +2,23 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
+import type { Principal } from '../../plugins/auth.js'
 import { apiKeySecurity, keyOrBearerSecurity, problemResponses, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
 import type { Introspection } from '../../schemas/lifecycle.js'
 
+/**
+ * Whose token a caller may revoke or introspect (RFC 7009 section 2.1): an API client its own
+ * (client_id), or any with the admin scope; a Bearer caller tokens of its own subject.
+ */
+function mayActOn (principal: Principal | null, claims: AccessClaims): boolean {
+  if (principal?.kind === 'api_key') return principal.client.scopes.includes('admin') || claims.client_id === principal.client.id
+  return principal?.kind === 'token' && principal.claims.sub === claims.sub
+}
+
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // API clients need the 'tokens' scope for every route in this file.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'tokens' } })
   /** The claims of a token that is valid right now, or undefined for any token that is not (a 401 of tokens.verify). */
   const activeClaims = async (token: string): Promise<AccessClaims | undefined> => {
     try {
@@ -21,7 +33,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['tokens'],
       summary: 'Revoke an access token (RFC 7009)',
-      description: 'Always 200 `{}`, whether or not the token was valid. With an API key any token of this service is revoked; ' +
+      description: 'Always 200 `{}`, whether or not the token was valid. With an API key the tokens that client minted are revoked ' +
+        '(any token with the admin scope, which API_KEYS clients have); ' +
         'with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). ' +
         'A revoked token is refused by every route on every instance sharing the store until it expires.',
       security: keyOrBearerSecurity,
@@ -30,10 +43,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const claims = await activeClaims(request.body.token)
-    const principal = request.principal
-    if (claims !== undefined && (principal?.kind === 'api_key' || (principal?.kind === 'token' && principal.claims.sub === claims.sub))) {
-      await fastify.tokens.revoke(claims)
-    }
+    if (claims !== undefined && mayActOn(request.principal, claims)) await fastify.tokens.revoke(claims)
     reply.header('cache-control', 'no-store')
     return {}
   })
@@ -42,7 +52,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['tokens'],
       summary: 'Introspect an access token (RFC 7662)',
-      description: '`{"active": false}` for any token that is malformed, expired, revoked, of a deleted user or not ours; ' +
+      description: '`{"active": false}` for any token that is malformed, expired, revoked, of a deleted user, not ours, ' +
+        'or minted by another API client (unless the caller has the admin scope); ' +
         'otherwise `active: true` with its claims.',
       security: apiKeySecurity,
       body: ref(TokenRequestSchema),
@@ -51,7 +62,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
     const claims = await activeClaims(request.body.token)
-    if (claims === undefined) return { active: false }
+    if (claims === undefined || !mayActOn(request.principal, claims)) return { active: false }
     const username = usernameOfSubject(claims.sub)
     const answer: Introspection = {
       active: true,
@@ -65,7 +76,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       ...(claims.instance_id === undefined ? {} : { instance_id: claims.instance_id }),
       ...(claims.cnf === undefined ? {} : { cnf: { jkt: claims.cnf.jkt } }),
       ...(claims.amr === undefined ? {} : { amr: claims.amr }),
-      ...(username === undefined ? {} : { username })
+      ...(username === undefined ? {} : { username }),
+      ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {})
     }
     return answer
   })

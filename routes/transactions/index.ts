@@ -24,6 +24,8 @@ function queryPhone (value: string, rawUrl: string): string {
 }
 
 const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // API clients need the 'appverify' scope for every route in this file.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'appverify' } })
   fastify.get('/v1/transactions/:xid', {
     schema: {
       tags: ['appverify'],

@@ -4,6 +4,8 @@ import { apiKeySecurity, problemResponses, ref } from '../../schemas/common.js'
 import { CredentialsSchema, UserSchema } from '../../schemas/lifecycle.js'
 
 const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // API clients need the 'accounts' scope for every route in this file.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'accounts' } })
   fastify.post('/v1/users', {
     schema: {
       tags: ['auth'],

@@ -52,9 +52,10 @@ test('integer settings accept their bounds and refuse one past them, naming the 
 
 test('production names every setting it requires, and nothing development needs', async (t) => {
   const required = entries.filter(([, spec]) => spec.production?.required === true).map(([name]) => name)
-  t.same(required.sort(), ['API_KEYS', 'APPVERIFY_API_KEY', 'APPVERIFY_CUSTOMER_ID', 'MONGODB_URL', 'OTP_PEPPER'])
+  t.same(required.sort(), ['APPVERIFY_API_KEY', 'APPVERIFY_CUSTOMER_ID', 'MONGODB_URL', 'OTP_PEPPER'])
   const problems = problemsOf({ NODE_ENV: 'production' }).join('\n')
   for (const name of required) t.match(problems, `${name} is required in production`)
+  t.match(problems, 'API_KEYS is required in production when API_CLIENTS_FILE is unset (or API_CLIENTS_FILE)')
   t.match(problems, 'JWT_SECRET is required in production when JWT_ALGORITHM=HS256 and JWT_KEYS_FILE is unset (or JWT_KEYS_FILE)')
   t.match(problems, 'SMS_PROVIDER=console prints codes and is refused in production')
   t.notMatch(problems, /FLOWROUTE|TWILIO|WEBHOOK/, 'no provider credentials for the console provider')

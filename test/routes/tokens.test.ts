@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { apiKeyId } from '../../lib/api-keys.js'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { createMemoryStore } from '../../plugins/store/memory.js'
@@ -36,8 +37,10 @@ test('introspection reports an active token with its claims', async (t) => {
     exp: payload.exp,
     jti: payload.jti,
     token_type: 'Bearer',
-    instance_id: 'device-7'
+    instance_id: 'device-7',
+    client_id: apiKeyId(API_KEY)
   })
+  t.equal(payload.client_id, apiKeyId(API_KEY), 'the token names the API client that minted it (RFC 9068)')
 
   await app.inject({ method: 'POST', url: '/v1/users', headers: key, payload: { username: 'alice', password: 'correct horse battery' } })
   const loginToken = String(json(await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'alice', password: 'correct horse battery' } })).token)
