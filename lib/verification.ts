@@ -295,14 +295,15 @@ export class VerificationService {
   /** Why no attempt could be spent (or the approval lost): unknown, expired, spent or ended. */
   private notCheckable (record: VerificationRecord | null, now: Date): Problem {
     if (record === null) {
-      return checkProblem('unknown_auth_id', 'UnknownAuthId', 'No verification exists for this auth_id.')
+      return checkProblem('unknown_auth_id', 'UnknownAuthId', 'No verification exists for this auth_id.', { attempts_left: 0 })
     }
     const status = effectiveStatus(record, now)
     const attemptsLeft = Math.max(0, record.attempts_left)
     switch (status) {
       case 'expired':
         this.deps.onOutcome?.('expired')
-        return checkProblem('expired_auth_code', 'ExpiredAuthCode', 'The code has expired; request a new one.', { status, attempts_left: attemptsLeft })
+        // As Flowroute answers: an expired code leaves no attempts, whatever was unspent.
+        return checkProblem('expired_auth_code', 'ExpiredAuthCode', 'The code has expired; request a new one.', { status, attempts_left: 0 })
       case 'max_attempts_reached':
         return checkProblem('invalid_auth_code', 'InvalidAuthCode', 'No attempts are left: this verification has ended.', { status, attempts_left: 0 })
       case 'approved':

@@ -14,6 +14,8 @@ export type ValidationProblems = Record<string, (field: string) => Problem>
 declare module 'fastify' {
   interface FastifyContextConfig {
     validationProblems?: ValidationProblems
+    /** Flowroute's clients read `message` and `reason` from every error: such routes always carry both. */
+    flowrouteErrors?: boolean
   }
 }
 
@@ -102,9 +104,16 @@ export function rawProblemResponse (problem: Problem): string {
   return `HTTP/1.1 ${problem.statusCode} ${problem.title}\r\n${lines.join('\r\n')}\r\n\r\n${body}`
 }
 
+/** The problem with Flowroute's `message` (the detail) and `reason` (the code in Flowroute's PascalCase). */
+export function withFlowrouteFields (problem: Problem): Problem {
+  const reason = problem.code.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')
+  return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: { ...problem.extra, message: problem.message, reason } })
+}
+
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const problem = validationProblem(error, request.routeOptions.config.validationProblems) ?? toProblem(error)
+    let problem = validationProblem(error, request.routeOptions.config.validationProblems) ?? toProblem(error)
+    if (request.routeOptions.config.flowrouteErrors === true && problem.extra.reason === undefined) problem = withFlowrouteFields(problem)
     if (problem.code === 'store_unavailable') fastify.metrics.dependencyError('store')
     else if (problem.code === 'rate_limit_unavailable') fastify.metrics.dependencyError('redis')
     if (problem.statusCode >= 500) {

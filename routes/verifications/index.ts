@@ -22,8 +22,8 @@ const AuthIdParams = Type.Object({
 })
 
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  // API clients need the 'verify' scope for every route in this file.
-  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'verify' } })
+  // API clients need the 'verify' scope for every route in this file, and every error carries Flowroute's message and reason.
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'verify', flowrouteErrors: true } })
   const { config } = fastify
   const service = fastify.verifications
   // Both check forms share one budget per caller and one per auth_id: alternating between them, or

@@ -202,7 +202,7 @@ test('an expired code is ExpiredAuthCode; the auth_id can then start again', asy
   const expired = await check('expiring', codes[0])
   const problem = assertProblem(t, expired, 400, 'expired_auth_code')
   assertMatchesOpenApi(t, expired, 'POST', '/v1/verifications/check')
-  t.match(problem, { reason: 'ExpiredAuthCode', verification_status: 'expired', attempts_left: 3 })
+  t.match(problem, { reason: 'ExpiredAuthCode', verification_status: 'expired', attempts_left: 0 }, 'as Flowroute answers: no attempts left')
   t.equal((await status('expiring')).status, 'expired')
   const again = await start('expiring')
   t.equal(again.statusCode, 201, 'a new verification replaces the expired one')
@@ -389,4 +389,23 @@ test('one auth_id has one check budget across callers', async (t) => {
     statuses.push((await app.inject({ method: 'POST', url: '/v1/verifications/check', headers: { 'x-api-key': key }, payload: { auth_id: 'shared', code: '123456' } })).statusCode)
   }
   t.same(statuses, [400, 400, 400, 429])
+})
+
+test('Flowroute\'s client reads message and reason from every error of the verification routes', async (t) => {
+  const { app, start } = await harness(t, { SMS_RESEND_COOLDOWN: '30' })
+  const cases: Array<[string, LightMyRequestResponse, number, string | RegExp]> = [
+    ['no API key', await app.inject({ method: 'POST', url: '/v1/verifications', payload: { auth_id: 'f1', recipient: PHONE } }), 401, /^[A-Z][A-Za-z]+$/],
+    ['bad number', await start('f2', '12'), 400, 'InvalidPhoneNumber'],
+    ['unknown auth_id', await app.inject({ url: '/v1/verifications?auth_id=nobody&code=123456', headers }), 400, 'UnknownAuthId']
+  ]
+  await start('f3')
+  cases.push(['resend too soon', await start('f3'), 429, 'ResendTooSoon'])
+  for (const [name, response, status, reason] of cases) {
+    t.equal(response.statusCode, status, name)
+    const body = json(response)
+    t.match(body.reason, reason, `${name}: reason`)
+    t.type(body.message, 'string', `${name}: message`)
+    t.equal(body.message, body.detail, `${name}: the message is the problem's detail`)
+  }
+  t.equal(json(cases[2]?.[1] as LightMyRequestResponse).attempts_left, 0, 'UnknownAuthId says attempts_left 0, as Flowroute does')
 })
