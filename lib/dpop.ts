@@ -4,7 +4,8 @@ import type { JWK } from 'jose'
 import { Problem } from './problem.js'
 
 /** Algorithms a DPoP proof may use (RFC 9449 §4.2); asymmetric only. */
-export const DPOP_ALGORITHMS = ['ES256', 'EdDSA'] as const
+/** Ed25519 is RFC 9864's fully specified name for EdDSA over Ed25519 (what the dpop and jose libraries send). */
+export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519'] as const
 /** How far a proof's iat may be from now, either way. */
 export const DPOP_MAX_SKEW_SECONDS = 60
 const MAX_PROOF_LENGTH = 4096

@@ -26,7 +26,7 @@ export type GenJwtRequest = Static<typeof GenJwtRequestSchema>
 
 export const TokenResponseSchema = Type.Object({
   token: Type.String({ description: 'Compact JWT (typ at+jwt)' }),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP for a token bound to a key (dpop_jkt), sent as Authorization: DPoP with a proof' }),
   expires_in: Type.Integer({ description: 'Seconds until the token expires', examples: [300] }),
   expires_at: Type.String({ format: 'date-time' }),
   instance_id: Type.Optional(Type.String())

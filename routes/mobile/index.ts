@@ -33,7 +33,8 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     return {
       token,
-      token_type: 'Bearer' as const,
+      // RFC 9449 section 5: a key-bound token is of type DPoP.
+      token_type: jkt === undefined ? 'Bearer' as const : 'DPoP' as const,
       expires_in: claims.exp - claims.iat,
       expires_at: new Date(claims.exp * 1000).toISOString(),
       ...(instanceId === undefined ? {} : { instance_id: instanceId })

@@ -1,4 +1,6 @@
 import { test } from 'tap'
+import * as DPoP from 'dpop'
+import { calculateJwkThumbprint, exportJWK } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
@@ -30,7 +32,7 @@ test('a DPoP-bound token works only with a valid, fresh proof from its key', asy
   const replay = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${token}`, dpop: proof } })
   const body = assertProblem(t, replay, 401, 'invalid_dpop_proof')
   t.match(body.detail, /already used/)
-  t.equal(replay.headers['www-authenticate'], 'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"')
+  t.equal(replay.headers['www-authenticate'], 'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA Ed25519"')
   assertMatchesOpenApi(t, replay, 'GET', '/v1/me')
 
   const other = await deviceKey('ES256')
@@ -125,4 +127,23 @@ test('introspection reports the key binding; revocation works on a DPoP-bound ca
   t.equal(revoke.statusCode, 200)
   t.same(json(revoke), {})
   assertProblem(t, await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, { token }) } }), 401, 'token_revoked')
+})
+
+test('the dpop library\'s proofs work unmodified, Ed25519 (its fully specified alg) and ES256 alike; the token type is DPoP', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  for (const alg of ['Ed25519', 'ES256'] as const) {
+    const keypair = await DPoP.generateKeyPair(alg)
+    const jwk = await exportJWK(keypair.publicKey)
+    const jkt = await calculateJwkThumbprint(jwk)
+    const minted = await fetch(`${base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ dpop_jkt: jkt }) })
+    const issued = await minted.json() as { token: string, token_type: string }
+    t.equal(issued.token_type, 'DPoP', `${alg}: RFC 9449 token type`)
+    const proof = await DPoP.generateProof(keypair, `${base}/v1/me`, 'GET', undefined, issued.token)
+    t.equal(decodeJwt(proof).header.alg, alg, `the library signs with ${alg}`)
+    const me = await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${issued.token}`, dpop: proof } })
+    t.equal(me.status, 200, `${alg}: accepted`)
+    const replay = await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${issued.token}`, dpop: proof } })
+    t.equal(replay.status, 401, `${alg}: a replay is refused`)
+  }
 })
