@@ -1450,6 +1450,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
                     "application/json": components["schemas"]["TokenRequest"];
                 };
             };
@@ -1547,6 +1548,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
                     "application/json": components["schemas"]["TokenRequest"];
                 };
             };
@@ -1622,6 +1624,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth authorization server metadata (RFC 8414)
+         * @description Set PUBLIC_URL in production: without it the URLs are built from the request, which a proxy may change.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1672,6 +1713,19 @@ export interface components {
             health: string;
             jwks: string;
         };
+        /** AuthorizationServerMetadata */
+        AuthorizationServerMetadata: {
+            /** @description PUBLIC_URL (or, without it, the URL this request reached) */
+            issuer: string;
+            jwks_uri: string;
+            revocation_endpoint: string;
+            revocation_endpoint_auth_methods_supported: string[];
+            introspection_endpoint: string;
+            introspection_endpoint_auth_methods_supported: string[];
+            token_endpoint_auth_methods_supported: string[];
+            dpop_signing_alg_values_supported: string[];
+            service_documentation: string;
+        };
         /** GenJwtRequest */
         GenJwtRequest: {
             /** @description The app instance (device) the token is bound to; recommended. Send it back in X-Instance-Id. */
@@ -1683,8 +1737,8 @@ export interface components {
         TokenResponse: {
             /** @description Compact JWT (typ at+jwt) */
             token: string;
-            /** @enum {string} */
-            token_type: "Bearer";
+            /** @description DPoP for a token bound to a key (dpop_jkt), sent as Authorization: DPoP with a proof */
+            token_type: "Bearer" | "DPoP";
             /**
              * @description Seconds until the token expires
              * @example 300

@@ -8,6 +8,7 @@ export interface Config {
   nodeEnv: Settings['NODE_ENV']
   port: Settings['PORT']
   host: Settings['HOST']
+  publicUrl: Settings['PUBLIC_URL']
   logLevel: Settings['LOG_LEVEL']
   logFormat: Settings['LOG_FORMAT']
   docsEnabled: Settings['DOCS_ENABLED']

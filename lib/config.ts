@@ -46,6 +46,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     nodeEnv: s.NODE_ENV,
     port: s.PORT,
     host: s.HOST,
+    publicUrl: s.PUBLIC_URL,
     logLevel: s.LOG_LEVEL,
     logFormat: s.LOG_FORMAT,
     docsEnabled: s.DOCS_ENABLED,

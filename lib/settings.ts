@@ -160,6 +160,7 @@ const HTTPS_ONLY = { https: true } as const
 export const SETTINGS = {
   NODE_ENV: oneOf({ group: 'Server', doc: 'production refuses to start on any insecure default and lists everything missing', values: ['development', 'production'], fallback: 'development' }),
   PORT: int({ group: 'Server', doc: 'TCP port to listen on', fallback: 3000, min: 0, max: 65535 }),
+  PUBLIC_URL: url({ group: 'Server', doc: 'the URL clients reach the service at (behind a proxy: the proxy\'s), for the OAuth metadata; unset: taken from each request', form: 'absolute URL', fallback: undefined }),
   HOST: text({ group: 'Server', doc: 'address to listen on (`0.0.0.0` in a container)', fallback: '127.0.0.1' }),
   LOG_LEVEL: oneOf({ group: 'Server', doc: 'pino level; secrets, tokens, codes and API keys are redacted, query strings are not logged', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info' }),
   METRICS_TOKEN: text({ group: 'Server', doc: 'bearer token GET /metrics requires; unset: /metrics is open in development and absent in production', minLength: MIN_SECRET_LENGTH }),

@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteO
 import { parseAuthorization } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import type { ApiClient, Scope } from '../lib/clients.js'
+import { secretSha256 } from '../lib/clients.js'
+import { timingSafeEqual } from 'node:crypto'
 import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
 import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 
 /** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
-export type SecurityScheme = 'apiKey' | 'bearerAuth'
+export type SecurityScheme = 'apiKey' | 'bearerAuth' | 'clientSecretBasic'
 
 export type Principal =
   | { kind: 'api_key', keyId: string, client: ApiClient }
@@ -38,10 +40,39 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     // A disabled client's key is as unknown as a wrong one: the answer does not tell them apart.
     const client = fastify.clients.match(presented)
     if (client === undefined) throw invalidApiKey('The API key is not valid.')
+    checkScope(request, client)
+    return { kind: 'api_key', keyId: client.id, client }
+  }
+
+  const checkScope = (request: FastifyRequest, client: ApiClient): void => {
     const scope = request.routeOptions.config.scope
     if (scope !== undefined && !client.scopes.includes(scope)) {
       throw new Problem(403, 'insufficient_scope', `This API client may not call ${scope} routes (its scopes: ${client.scopes.join(', ')}).`)
     }
+  }
+
+  /** RFC 6749 section 2.3.1 client_secret_basic: the client id and secret, each form-urlencoded, in HTTP Basic. */
+  const verifyClientBasic = (request: FastifyRequest): Principal => {
+    const refused = (): Problem => new Problem(401, 'invalid_client', 'Client authentication failed.', { headers: { 'www-authenticate': 'Basic realm="tokenmint"' } })
+    const encoded = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(request.headers.authorization ?? '')?.[1]
+    if (encoded === undefined) throw refused()
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon === -1) throw refused()
+    let id: string
+    let secret: string
+    try {
+      id = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '))
+      secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '))
+    } catch {
+      throw refused()
+    }
+    const client = fastify.clients.byId(id)
+    const given = Buffer.from(secretSha256(secret), 'hex')
+    // The digest is compared whether or not the id exists, so timing tells nothing about either.
+    const expected = Buffer.from(client?.secretSha256 ?? '0'.repeat(64), 'hex')
+    if (!timingSafeEqual(given, expected) || client === undefined || !client.enabled) throw refused()
+    checkScope(request, client)
     return { kind: 'api_key', keyId: client.id, client }
   }
 
@@ -87,7 +118,9 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const acceptsKey = schemes.includes('apiKey')
     const acceptsBearer = schemes.includes('bearerAuth')
     let principal: Principal
-    if (acceptsKey && (request.headers['x-api-key'] !== undefined || !acceptsBearer)) {
+    if (schemes.includes('clientSecretBasic') && request.headers['x-api-key'] === undefined && /^Basic /i.test(request.headers.authorization ?? '')) {
+      principal = verifyClientBasic(request)
+    } else if (acceptsKey && (request.headers['x-api-key'] !== undefined || !acceptsBearer)) {
       principal = verifyApiKey(request)
     } else if (acceptsBearer && request.headers.authorization !== undefined) {
       principal = await verifyBearer(request)

@@ -66,7 +66,8 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Server-to-server API key (API_KEYS)' },
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login (paste the token alone: Swagger UI adds "Bearer ")' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login (paste the token alone: Swagger UI adds "Bearer ")' },
+          clientSecretBasic: { type: 'http', scheme: 'basic', description: 'An API client\'s id and secret (RFC 6749 client_secret_basic), for the OAuth revocation and introspection endpoints; an API_KEYS key\'s id is its key id' }
         }
       }
     },

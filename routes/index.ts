@@ -9,6 +9,7 @@ import userRoutes from './users/index.js'
 import authRoutes from './auth/index.js'
 import tokenRoutes from './tokens/index.js'
 import metricsRoutes from './metrics/index.js'
+import oauthRoutes from './oauth/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
@@ -22,4 +23,5 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(authRoutes)
   await fastify.register(tokenRoutes)
   await fastify.register(metricsRoutes)
+  await fastify.register(oauthRoutes)
 }

@@ -65,3 +65,6 @@ export function problemResponses (...statuses: number[]): Record<number, TSchema
 export const apiKeySecurity = [{ apiKey: [] }]
 export const bearerSecurity = [{ bearerAuth: [] }]
 export const keyOrBearerSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]
+/** RFC 7009/7662 endpoints: an API client by X-API-Key or by HTTP Basic with its id and secret (RFC 6749 section 2.3.1). */
+export const clientSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { clientSecretBasic: [] }]
+export const clientOrBearerSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { clientSecretBasic: [] }, { bearerAuth: [] }]

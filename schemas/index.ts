@@ -1,5 +1,5 @@
 import { HealthSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
-import { CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
+import { AuthorizationServerMetadataSchema, CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
 import {
@@ -16,6 +16,7 @@ export const sharedSchemas = [
   ProblemSchema,
   HealthSchema,
   ServiceIndexSchema,
+  AuthorizationServerMetadataSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
   MeResponseSchema,

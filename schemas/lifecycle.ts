@@ -64,3 +64,15 @@ export const JwkSchema = Type.Object({
 export const JwksSchema = Type.Object({
   keys: Type.Array(ref(JwkSchema))
 }, { $id: 'Jwks', title: 'Jwks', additionalProperties: false })
+
+export const AuthorizationServerMetadataSchema = Type.Object({
+  issuer: Type.String({ description: 'PUBLIC_URL (or, without it, the URL this request reached)' }),
+  jwks_uri: Type.String(),
+  revocation_endpoint: Type.String(),
+  revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  introspection_endpoint: Type.String(),
+  introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  dpop_signing_alg_values_supported: Type.Array(Type.String()),
+  service_documentation: Type.String()
+}, { $id: 'AuthorizationServerMetadata', title: 'AuthorizationServerMetadata', additionalProperties: false })

@@ -1,0 +1,73 @@
+import { test } from 'tap'
+import * as oauth from 'oauth4webapi'
+import { clientsCommand } from '../../scripts/clients.js'
+import { apiKeyId } from '../../lib/api-keys.js'
+import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
+import { join } from 'node:path'
+
+// oauth4webapi, unmodified, against a real port: discovery (RFC 8414), revocation (RFC 7009) and
+// introspection (RFC 7662) with client_secret_basic.
+
+test('oauth4webapi discovers the endpoints, introspects and revokes with client_secret_basic', async (t) => {
+  const file = join(t.testdir(), 'clients.yaml')
+  const secret = (clientsCommand(['add', 'backend', '--scopes', 'mint,tokens', '--file', file], {}).trim().split('\n').at(-1)) ?? ''
+  const app = await buildTestApp(t, { env: { API_CLIENTS_FILE: file } })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const issuer = new URL(base)
+  const options = { [oauth.allowInsecureRequests]: true }
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }))
+  t.equal(as.revocation_endpoint, `${base}/v1/tokens/revoke`)
+  t.equal(as.introspection_endpoint, `${base}/v1/tokens/introspect`)
+  t.equal(as.jwks_uri, `${base}/.well-known/jwks.json`)
+
+  const minted = await fetch(`${base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': secret, 'content-type': 'application/json' }, body: '{"instance_id":"d1"}' })
+  const { token } = await minted.json() as { token: string }
+  const client: oauth.Client = { client_id: 'backend' }
+  const auth = oauth.ClientSecretBasic(secret)
+
+  const active = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, token, options))
+  t.match(active, { active: true, sub: 'instance:d1', client_id: 'backend', token_type: 'Bearer' })
+
+  await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, options))
+  const after = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, token, options))
+  t.same(after, { active: false }, 'revoked')
+
+  const wrong = oauth.ClientSecretBasic('not-the-secret')
+  const refused = await oauth.introspectionRequest(as, client, wrong, token, options)
+  t.equal(refused.status, 401)
+  t.equal(refused.headers.get('www-authenticate'), 'Basic realm="tokenmint"')
+  t.match(await refused.json(), { error: 'invalid_client', error_description: String })
+  const failure: unknown = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, wrong, token, options)).then(() => undefined, (error: unknown) => error)
+  t.match(failure, { name: 'WWWAuthenticateChallengeError', status: 401, cause: [{ scheme: 'basic', parameters: { realm: 'tokenmint' } }] }, 'the library reads the Basic challenge')
+
+  const keyClient: oauth.Client = { client_id: apiKeyId(API_KEY) }
+  const viaApiKeys = await oauth.processIntrospectionResponse(as, keyClient, await oauth.introspectionRequest(as, keyClient, oauth.ClientSecretBasic(API_KEY), token, options))
+  t.same(viaApiKeys, { active: false }, 'an API_KEYS key works as client_secret_basic with its key id')
+})
+
+test('form bodies and OAuth errors on the two RFC endpoints only; JSON and problem+json stay for JSON clients', async (t) => {
+  const app = await buildTestApp(t)
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const missing = await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { ...form, 'x-api-key': API_KEY }, payload: 'token_type_hint=access_token' })
+  t.equal(missing.statusCode, 400)
+  t.match(missing.headers['content-type'], /^application\/json/)
+  t.match(json(missing), { error: 'invalid_request', error_description: String })
+  t.equal(missing.headers['cache-control'], 'no-store')
+  const twice = await app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: { ...form, 'x-api-key': API_KEY }, payload: 'token=a&token=b' })
+  t.match(json(twice), { error: 'invalid_request', error_description: 'The parameter "token" is sent more than once.' })
+  for (const payload of ['__proto__=x&token=y', 'constructor=x&token=y', 'token=y&client_secret=z', `token=${'a'.repeat(20_000)}`]) {
+    const hostile = await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { ...form, 'x-api-key': API_KEY }, payload })
+    t.ok([400, 413].includes(hostile.statusCode), `${payload.slice(0, 24)}: ${hostile.statusCode}`)
+    t.match(json(hostile), { error: 'invalid_request' })
+  }
+  const ok = await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { ...form, 'x-api-key': API_KEY }, payload: 'token=not-a-jwt' })
+  t.same(json(ok), { active: false })
+  assertMatchesOpenApi(t, ok, 'POST', '/v1/tokens/introspect')
+  assertProblem(t, await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { 'x-api-key': 'wrong-key-0123456789' }, payload: { token: 'x' } }), 401, 'invalid_api_key')
+  assertProblem(t, await app.inject({ method: 'POST', url: '/gen-jwt', headers: { ...form, 'x-api-key': API_KEY }, payload: 'instance_id=x' }), 415, 'unsupported_media_type')
+  const metadata = await app.inject({ url: '/.well-known/oauth-authorization-server' })
+  assertMatchesOpenApi(t, metadata, 'GET', '/.well-known/oauth-authorization-server')
+  t.match(json(metadata), { issuer: 'http://localhost:80', revocation_endpoint_auth_methods_supported: ['client_secret_basic'] })
+  const configured = await buildTestApp(t, { env: { PUBLIC_URL: 'https://auth.example.com/' } })
+  t.match(json(await configured.inject({ url: '/.well-known/oauth-authorization-server' })), { issuer: 'https://auth.example.com', jwks_uri: 'https://auth.example.com/.well-known/jwks.json' })
+})
