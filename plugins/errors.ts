@@ -104,9 +104,12 @@ export function rawProblemResponse (problem: Problem): string {
   return `HTTP/1.1 ${problem.statusCode} ${problem.title}\r\n${lines.join('\r\n')}\r\n\r\n${body}`
 }
 
-/** The problem with Flowroute's `message` (the detail) and `reason` (the code in Flowroute's PascalCase). */
+/**
+ * The problem with Flowroute's `message` (the detail) and `reason`: InvalidAPIUsage for any 400, as
+ * Flowroute names every input error, else the code in Flowroute's PascalCase (InvalidApiKey, ResendTooSoon).
+ */
 export function withFlowrouteFields (problem: Problem): Problem {
-  const reason = problem.code.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')
+  const reason = problem.statusCode === 400 ? 'InvalidAPIUsage' : problem.code.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')
   return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: { ...problem.extra, message: problem.message, reason } })
 }
 

@@ -395,7 +395,7 @@ test('Flowroute\'s client reads message and reason from every error of the verif
   const { app, start } = await harness(t, { SMS_RESEND_COOLDOWN: '30' })
   const cases: Array<[string, LightMyRequestResponse, number, string | RegExp]> = [
     ['no API key', await app.inject({ method: 'POST', url: '/v1/verifications', payload: { auth_id: 'f1', recipient: PHONE } }), 401, /^[A-Z][A-Za-z]+$/],
-    ['bad number', await start('f2', '12'), 400, 'InvalidPhoneNumber'],
+    ['bad number', await start('f2', '12'), 400, 'InvalidAPIUsage'],
     ['unknown auth_id', await app.inject({ url: '/v1/verifications?auth_id=nobody&code=123456', headers }), 400, 'UnknownAuthId']
   ]
   await start('f3')
