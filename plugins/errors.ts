@@ -119,7 +119,10 @@ async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
     if (request.routeOptions.config.flowrouteErrors === true && problem.extra.reason === undefined) problem = withFlowrouteFields(problem)
     if (problem.code === 'store_unavailable') fastify.metrics.dependencyError('store')
     else if (problem.code === 'rate_limit_unavailable') fastify.metrics.dependencyError('redis')
-    if (problem.statusCode >= 500) {
+    if (problem.statusCode === 503) {
+      // "Not now" (a dependency down, indexes not ready, shutting down): a warning, not an error; a readiness probe meets it routinely.
+      request.log.warn({ code: problem.code, reason: problem.message }, 'request failed: unavailable')
+    } else if (problem.statusCode >= 500) {
       // No stack, driver name or host in logs either: the request id ties the log line to the report.
       request.log.error({ code: problem.code, reason: problem.statusCode === 500 ? scrub(error.message) : problem.message }, 'request failed')
     } else {

@@ -5,11 +5,14 @@ import fp from 'fastify-plugin'
 import { test } from 'tap'
 import type { Test } from 'tap'
 import app from '../app.js'
+import { StoreUnavailableError } from '../lib/store.js'
+import type { Store } from '../lib/store.js'
+import { createMemoryStore } from '../plugins/store/memory.js'
 import { AccessLog, callerOf, prettyLogs, serverOptions } from '../server-options.js'
 import { API_KEY, testConfig } from './helper.js'
 
 /** Builds the app exactly like build(), with the production logger writing into an array. */
-async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, string> = {}): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
+async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, string> = {}, store?: Store): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
   const lines: Array<Record<string, unknown>> = []
   const config = testConfig({ LOG_LEVEL: 'info', ...env })
   const options = serverOptions(config)
@@ -20,7 +23,7 @@ async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, strin
     }
   })
   const fastify = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
-  await fastify.register(fp(app, { name: 'tokenmint' }), { config })
+  await fastify.register(fp(app, { name: 'tokenmint' }), store === undefined ? { config } : { config, store })
   t.teardown(() => fastify.close())
   return { fastify, lines }
 }
@@ -72,4 +75,14 @@ test('pretty logs only on a development terminal, or when LOG_FORMAT=pretty', as
   t.equal(prettyLogs(testConfig(), false), false, 'a pipe gets JSON')
   t.equal(prettyLogs(testConfig({ LOG_FORMAT: 'json' }), true), false)
   t.equal(prettyLogs(testConfig({ LOG_FORMAT: 'pretty' }), false), true)
+})
+
+test('a 503 (a dependency not answering) is logged as a warning, not an error: readiness probes meet it routinely', async (t) => {
+  const memory = createMemoryStore()
+  const { fastify, lines } = await appWithLogs(t, {}, { ...memory, ping: async () => { throw new StoreUnavailableError() } })
+  const ready = await fastify.inject({ url: '/health/ready' })
+  t.equal(ready.statusCode, 503)
+  const line = lines.find((entry) => entry.reqId === ready.headers['x-request-id'] && entry.code === 'store_unavailable')
+  t.match(line, { level: 40, msg: 'request failed: unavailable' })
+  t.notOk(lines.some((entry) => Number(entry.level) >= 50), 'no error line')
 })
