@@ -1342,7 +1342,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with username and password; returns an access token
-         * @description Unknown user and wrong password get the same 401 `invalid_credentials` in similar time. After 5 failures per username or 20 per client within 15 minutes: 429 `too_many_attempts` with Retry-After.
+         * @description Unknown user and wrong password get the same 401 `invalid_credentials` in similar time. After 5 failures per username or 20 per client within 15 minutes: 429 `too_many_attempts` with Retry-After. With `dpop_jkt` the token is bound to that key (RFC 9449): token_type DPoP, sent as Authorization: DPoP with a proof.
          */
         post: {
             parameters: {
@@ -1927,6 +1927,8 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+            /** @description RFC 7638 SHA-256 thumbprint of the client's DPoP public key: the token is bound to that key (cnf.jkt, token_type DPoP) */
+            dpop_jkt?: string;
         };
         /** User */
         User: {

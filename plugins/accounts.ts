@@ -17,7 +17,7 @@ export interface AccountService {
   /** Deletes a user: tokens issued to them stop working at once; 404 user_not_found. */
   remove (username: string): Promise<void>
   /** Checks the password and issues a token; 401 invalid_credentials, 429 too_many_attempts. */
-  login (username: string, password: string, client: string): Promise<IssuedToken>
+  login (username: string, password: string, client: string, options?: { dpopJkt?: string }): Promise<IssuedToken>
 }
 
 declare module 'fastify' {
@@ -67,7 +67,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       if (username === undefined || !await store.users.delete(username)) throw notFound('user_not_found', 'There is no such user.')
     },
 
-    async login (rawUsername, rawPassword, client) {
+    async login (rawUsername, rawPassword, client, options = {}) {
       const username = normalizeUsername(rawUsername)
       const userKey = attemptKey('user', username ?? rawUsername.normalize('NFKC').toLowerCase())
       const clientKey = attemptKey('client', client)
@@ -92,7 +92,12 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       if (user === null || password === undefined || !matches) throw invalidCredentials()
       // Only failures count: success clears the username's window and gives the address its attempt back.
       await Promise.all([store.loginAttempts.clear(userKey), store.loginAttempts.release(clientKey)])
-      return await tokens.issue({ sub: userSubject(user.username), amr: ['pwd'], extra: { uid: user.user_id } })
+      return await tokens.issue({
+        sub: userSubject(user.username),
+        amr: ['pwd'],
+        extra: { uid: user.user_id },
+        ...(options.dpopJkt === undefined ? {} : { cnf: { jkt: options.dpopJkt } })
+      })
     }
   }
   fastify.decorate('accounts', accounts)

@@ -6,7 +6,14 @@ import { ref } from './common.js'
 const username = Type.String({ minLength: 1, maxLength: 256, description: '3..64 characters of [a-z0-9._-] after NFKC and lower-casing', examples: ['alice'] })
 const password = Type.String({ minLength: 1, maxLength: 512, description: '8..128 characters after NFKC; stored only as a scrypt hash', examples: ['correct horse battery staple'] })
 
-export const CredentialsSchema = Type.Object({ username, password }, {
+export const CredentialsSchema = Type.Object({
+  username,
+  password,
+  dpop_jkt: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'RFC 7638 SHA-256 thumbprint of the client\'s DPoP public key: the token is bound to that key (cnf.jkt, token_type DPoP)'
+  }))
+}, {
   $id: 'Credentials',
   title: 'Credentials',
   additionalProperties: false,

@@ -9,16 +9,18 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['auth'],
       summary: 'Log in with username and password; returns an access token',
       description: 'Unknown user and wrong password get the same 401 `invalid_credentials` in similar time. ' +
-        'After 5 failures per username or 20 per client within 15 minutes: 429 `too_many_attempts` with Retry-After.',
+        'After 5 failures per username or 20 per client within 15 minutes: 429 `too_many_attempts` with Retry-After. ' +
+        'With `dpop_jkt` the token is bound to that key (RFC 9449): token_type DPoP, sent as Authorization: DPoP with a proof.',
       body: ref(CredentialsSchema),
       response: { 200: ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
-    const { token, claims } = await fastify.accounts.login(request.body.username, request.body.password, request.ip)
+    const { username, password, dpop_jkt: dpopJkt } = request.body
+    const { token, claims } = await fastify.accounts.login(username, password, request.ip, dpopJkt === undefined ? {} : { dpopJkt })
     reply.header('cache-control', 'no-store')
     return {
       token,
-      token_type: 'Bearer' as const,
+      token_type: dpopJkt === undefined ? 'Bearer' as const : 'DPoP' as const,
       expires_in: claims.exp - claims.iat,
       expires_at: new Date(claims.exp * 1000).toISOString()
     }

@@ -147,3 +147,21 @@ test('the dpop library\'s proofs work unmodified, Ed25519 (its fully specified a
     t.equal(replay.status, 401, `${alg}: a replay is refused`)
   }
 })
+
+test('login binds the token to a key with dpop_jkt: token_type DPoP, usable only with proofs from that key', async (t) => {
+  const app = await buildTestApp(t)
+  await app.inject({ method: 'POST', url: '/v1/users', headers: { 'x-api-key': API_KEY }, payload: { username: 'dora', password: 'correct horse battery' } })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const keypair = await DPoP.generateKeyPair('Ed25519')
+  const jkt = await calculateJwkThumbprint(await exportJWK(keypair.publicKey))
+  const login = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'dora', password: 'correct horse battery', dpop_jkt: jkt } })
+  t.equal(login.statusCode, 200)
+  assertMatchesOpenApi(t, login, 'POST', '/v1/auth/login')
+  const { token, token_type: tokenType } = json(login) as { token: string, token_type: string }
+  t.equal(tokenType, 'DPoP')
+  t.same(decodeJwt(token).payload.cnf, { jkt })
+  const proof = await DPoP.generateProof(keypair, `${base}/v1/me`, 'GET', undefined, token)
+  t.equal((await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } })).status, 200)
+  assertProblem(t, await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } }), 401, 'invalid_dpop_proof')
+  assertProblem(t, await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'dora', password: 'correct horse battery', dpop_jkt: 'short' } }), 400, 'invalid_request')
+})
