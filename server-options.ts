@@ -64,7 +64,7 @@ export async function flushLogs (timeoutMs: number): Promise<void> {
 export function callerOf (request: FastifyRequest): string | undefined {
   const principal = request.principal
   if (principal === null || principal === undefined) return undefined
-  if (principal.kind === 'api_key') return `client:${principal.keyId}`
+  if (principal.kind === 'api_key') return `client:${principal.client.id}`
   return principal.claims.sub.replace(/^(phone:\+\d)\d+(\d{4})$/, (_match, head: string, tail: string) => `${head}******${tail}`)
 }
 

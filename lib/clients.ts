@@ -100,7 +100,7 @@ export function parseClients (file: string, text: string): { clients: ApiClient[
   return { clients, entries: list as ClientEntry[] }
 }
 
-/** Clients by secret hash; a lookup compares digests in constant time per candidate. */
+/** Clients by the SHA-256 of their secret (a lookup on a digest says nothing about the secret through its timing) and by id. */
 export class ClientRegistry {
   readonly #byHash: Map<string, ApiClient>
   readonly #byId: Map<string, ApiClient>
@@ -110,13 +110,17 @@ export class ClientRegistry {
     this.#byId = new Map(clients.map((client) => [client.id, client]))
   }
 
-  /** The enabled client whose secret this is, or undefined. */
+  /** The enabled client whose secret this is (X-API-Key), or undefined. */
   match (secret: string): ApiClient | undefined {
-    const hash = secretSha256(secret)
-    const client = this.#byHash.get(hash)
-    // The map lookup is on a digest of the secret, so its timing says nothing about the secret; this compare is belt and braces.
-    if (client === undefined || !timingSafeEqual(Buffer.from(client.secretSha256, 'hex'), Buffer.from(hash, 'hex'))) return undefined
-    return client.enabled ? client : undefined
+    const client = this.#byHash.get(secretSha256(secret))
+    return client?.enabled === true ? client : undefined
+  }
+
+  /** The enabled client with this id and secret (HTTP Basic), or undefined; the digests are compared whether or not the id exists. */
+  authenticate (id: string, secret: string): ApiClient | undefined {
+    const client = this.#byId.get(id)
+    const matches = timingSafeEqual(Buffer.from(secretSha256(secret), 'hex'), Buffer.from(client?.secretSha256 ?? '0'.repeat(64), 'hex'))
+    return matches && client?.enabled === true ? client : undefined
   }
 
   byId (id: string): ApiClient | undefined {

@@ -10,6 +10,8 @@ import { ConfigError } from '../lib/config.js'
 export interface ClientDirectory {
   /** The enabled client a secret belongs to, or undefined. */
   match (secret: string): ApiClient | undefined
+  /** The enabled client with this id and secret (client_secret_basic), or undefined. */
+  authenticate (id: string, secret: string): ApiClient | undefined
   byId (id: string): ApiClient | undefined
   /** Reads API_CLIENTS_FILE again; on failure the current set stays and the reason is returned (and logged). */
   reload (): { ok: true, count: number } | { ok: false, reason: string }
@@ -44,6 +46,7 @@ async function clientsPlugin (fastify: FastifyInstance): Promise<void> {
 
   const directory: ClientDirectory = {
     match: (secret) => registry.match(secret),
+    authenticate: (id, secret) => registry.authenticate(id, secret),
     byId: (id) => registry.byId(id),
     reload () {
       try {

@@ -16,6 +16,8 @@ declare module 'fastify' {
     validationProblems?: ValidationProblems
     /** Flowroute's clients read `message` and `reason` from every error: such routes always carry both. */
     flowrouteErrors?: boolean
+    /** RFC 7009/7662 endpoints: OAuth clients (form bodies or HTTP Basic) get `{error, error_description}`. */
+    oauthErrors?: boolean
   }
 }
 
@@ -113,6 +115,27 @@ export function withFlowrouteFields (problem: Problem): Problem {
   return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: { ...problem.extra, message: problem.message, reason } })
 }
 
+/** RFC 6749 section 5.2 error codes for what went wrong, as OAuth libraries read them. */
+function oauthErrorCode (problem: Problem): string {
+  if (problem.statusCode === 401) return 'invalid_client'
+  if (problem.statusCode === 403) return 'unauthorized_client'
+  if (problem.statusCode === 429 || problem.statusCode === 503) return 'temporarily_unavailable'
+  if (problem.statusCode >= 500) return 'server_error'
+  return problem.code === 'unsupported_token_type' ? problem.code : 'invalid_request'
+}
+
+/** An OAuth library, known by its form-encoded body or its HTTP Basic client authentication; JSON clients with X-API-Key keep problem+json. */
+function isOAuthClient (request: FastifyRequest): boolean {
+  return /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '') || /^Basic /i.test(request.headers.authorization ?? '')
+}
+
+function sendOAuthError (reply: FastifyReply, problem: Problem): FastifyReply {
+  const headers: Record<string, string> = { ...problem.headers, 'cache-control': 'no-store' }
+  if (problem.statusCode === 401) headers['www-authenticate'] = 'Basic realm="tokenmint"'
+  return reply.code(problem.statusCode).headers(headers).type('application/json; charset=utf-8')
+    .send({ error: oauthErrorCode(problem), error_description: problem.message })
+}
+
 async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     let problem = validationProblem(error, request.routeOptions.config.validationProblems) ?? toProblem(error)
@@ -128,6 +151,7 @@ async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
     } else {
       request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     }
+    if (request.routeOptions.config.oauthErrors === true && isOAuthClient(request)) return sendOAuthError(reply, problem)
     return sendProblem(reply, problem)
   })
 

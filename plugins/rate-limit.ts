@@ -41,7 +41,7 @@ class FailClosedStore implements RateLimitStore {
 /** Who a request is counted as: its API client, its token's subject, or (anonymous) its address. */
 export function callerKey (request: FastifyRequest): { key: string, budget: 'client' | 'subject' | 'address' } {
   const principal = request.principal
-  if (principal?.kind === 'api_key') return { key: `client:${principal.keyId}`, budget: 'client' }
+  if (principal?.kind === 'api_key') return { key: `client:${principal.client.id}`, budget: 'client' }
   if (principal?.kind === 'token') return { key: `sub:${principal.claims.sub}`, budget: 'subject' }
   return { key: `ip:${request.ip}`, budget: 'address' }
 }

@@ -14,8 +14,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { Histogram } from 'prom-client'
-import { createMetrics } from '../plugins/metrics.js'
+import { createMetrics, createRequestHistogram } from '../plugins/metrics.js'
 import type { Options, RawRequest, Result } from 'autocannon'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
@@ -227,7 +226,7 @@ function table (rows: Row[]): string {
  */
 function metricsCost (rows: Row[]): string {
   const metrics = createMetrics()
-  const histogram = new Histogram({ name: 'bench_http_request_duration_seconds', help: 'bench', labelNames: ['route', 'method', 'status_code'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [metrics.registry] })
+  const histogram = createRequestHistogram(metrics.registry)
   const count = 200_000
   const started = process.cpuUsage()
   for (let i = 0; i < count; i++) {

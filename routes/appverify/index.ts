@@ -17,7 +17,7 @@ const XidParam = Type.String({ pattern: XID_PATTERN, description: 'Your transact
 /** Who a token was issued to, as recorded with the transaction. */
 function issuedTo (principal: Principal | null): string {
   if (principal === null) return 'public'
-  return principal.kind === 'api_key' ? `client:${principal.keyId}` : principal.claims.sub
+  return principal.kind === 'api_key' ? `client:${principal.client.id}` : principal.claims.sub
 }
 
 // HEAD too: answering it would issue and record a token the client never sees.

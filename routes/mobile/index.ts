@@ -24,7 +24,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const { instance_id: instanceId, dpop_jkt: jkt } = request.body
     const principal = request.principal
-    const clientId = principal?.kind === 'api_key' ? principal.keyId : 'unknown'
+    const clientId = principal?.kind === 'api_key' ? principal.client.id : 'unknown'
     const { token, claims } = await fastify.tokens.issue({
       ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
       ...(jkt === undefined ? {} : { cnf: { jkt } }),

@@ -3,8 +3,6 @@ import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
-import { toProblem } from '../../plugins/errors.js'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { clientOrBearerSecurity, clientSecurity, problemResponses, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
 import type { Introspection } from '../../schemas/lifecycle.js'
@@ -16,31 +14,6 @@ import type { Introspection } from '../../schemas/lifecycle.js'
 function mayActOn (principal: Principal | null, claims: AccessClaims): boolean {
   if (principal?.kind === 'api_key') return principal.client.scopes.includes('admin') || claims.client_id === principal.client.id
   return principal?.kind === 'token' && principal.claims.sub === claims.sub
-}
-
-/** RFC 6749 section 5.2 error codes for what went wrong, as OAuth libraries read them. */
-function oauthError (status: number, code: string): string {
-  if (status === 401) return 'invalid_client'
-  if (status === 403) return 'unauthorized_client'
-  if (status === 429 || status === 503) return 'temporarily_unavailable'
-  if (status >= 500) return 'server_error'
-  return code === 'unsupported_token_type' ? code : 'invalid_request'
-}
-
-/**
- * The two RFC endpoints answer errors as OAuth does (`{error, error_description}`, application/json)
- * to OAuth clients, known by their form-encoded body or HTTP Basic client authentication; JSON
- * clients with X-API-Key keep the problem+json every other route answers.
- */
-function oauthErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const oauthClient = /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '') || /^Basic /i.test(request.headers.authorization ?? '')
-  // Thrown on, an error reaches the app's handler (problem+json), as on every other route.
-  if (!oauthClient) throw error
-  const problem = toProblem(error)
-  const headers: Record<string, string> = { ...problem.headers, 'cache-control': 'no-store' }
-  if (problem.statusCode === 401) headers['www-authenticate'] = 'Basic realm="tokenmint"'
-  return reply.code(problem.statusCode).headers(headers).type('application/json; charset=utf-8')
-    .send({ error: oauthError(problem.statusCode, problem.code), error_description: problem.message })
 }
 
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -60,8 +33,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     done(null, fields)
   })
 
-  // API clients need the 'tokens' scope for every route in this file.
-  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'tokens' } })
+  // API clients need the 'tokens' scope for every route in this file; OAuth clients get OAuth error bodies (plugins/errors.ts).
+  fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'tokens', oauthErrors: true } })
   /** The claims of a token that is valid right now, or undefined for any token that is not (a 401 of tokens.verify). */
   const activeClaims = async (token: string): Promise<AccessClaims | undefined> => {
     try {
@@ -73,7 +46,6 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   fastify.post('/v1/tokens/revoke', {
-    errorHandler: oauthErrorHandler,
     schema: {
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       tags: ['tokens'],
@@ -94,7 +66,6 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/v1/tokens/introspect', {
-    errorHandler: oauthErrorHandler,
     schema: {
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       tags: ['tokens'],

@@ -4,6 +4,9 @@ import { clientsCommand } from '../../scripts/clients.js'
 import { apiKeyId } from '../../lib/api-keys.js'
 import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
 import { join } from 'node:path'
+import { StoreUnavailableError } from '../../lib/store.js'
+import type { Store } from '../../lib/store.js'
+import { createMemoryStore } from '../../plugins/store/memory.js'
 
 // oauth4webapi, unmodified, against a real port: discovery (RFC 8414), revocation (RFC 7009) and
 // introspection (RFC 7662) with client_secret_basic.
@@ -70,4 +73,20 @@ test('form bodies and OAuth errors on the two RFC endpoints only; JSON and probl
   t.match(json(metadata), { issuer: 'http://localhost:80', revocation_endpoint_auth_methods_supported: ['client_secret_basic'] })
   const configured = await buildTestApp(t, { env: { PUBLIC_URL: 'https://auth.example.com/' } })
   t.match(json(await configured.inject({ url: '/.well-known/oauth-authorization-server' })), { issuer: 'https://auth.example.com', jwks_uri: 'https://auth.example.com/.well-known/jwks.json' })
+})
+
+test('an OAuth client\'s error goes through the one error handler: logged and counted like any other, answered the OAuth way', async (t) => {
+  const memory = createMemoryStore()
+  let down = false
+  const store: Store = { ...memory, revocations: { ...memory.revocations, isRevoked: async (jti) => { if (down) throw new StoreUnavailableError(); return await memory.revocations.isRevoked(jti) } } }
+  const app = await buildTestApp(t, { store })
+  const token = String(json(await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })).token)
+  down = true
+  const basic = `Basic ${Buffer.from(`${apiKeyId(API_KEY)}:${API_KEY}`).toString('base64')}`
+  const response = await app.inject({ method: 'POST', url: '/v1/tokens/introspect', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${token}` })
+  t.equal(response.statusCode, 503)
+  t.same(json(response), { error: 'temporarily_unavailable', error_description: 'The data store is temporarily unavailable; try again shortly.' })
+  t.equal(response.headers['retry-after'], '5')
+  const metrics = (await app.inject({ url: '/metrics' })).body
+  t.match(metrics, /tokenmint_dependency_errors_total\{dependency="store"\} 1/, 'the outage is counted')
 })
