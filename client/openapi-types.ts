@@ -1943,6 +1943,10 @@ export interface components {
             token: string;
             /** @description RFC 7009/7662 hint; only access tokens exist here, so it is ignored */
             token_type_hint?: string;
+            /** @description client_secret_post (form bodies only): the API client's id */
+            client_id?: string;
+            /** @description client_secret_post (form bodies only): the API client's secret; never logged */
+            client_secret?: string;
         };
         /**
          * RevocationResponse

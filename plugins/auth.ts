@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preValidationAsyncHookHandler, RouteOptions } from 'fastify'
 import { parseAuthorization } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import type { ApiClient, Scope } from '../lib/clients.js'
@@ -17,6 +17,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route group an API client needs in its scopes to call this route. */
     scope?: Exclude<Scope, 'admin'>
+    /**
+     * RFC 6749 section 2.3.1 client_secret_post: the client id and secret may also come in the
+     * form-encoded body. OpenAPI has no security scheme for body credentials, so the route says it here.
+     */
+    clientSecretPost?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -49,26 +54,50 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     return { kind: 'api_key', client }
   }
 
+  const clientRefused = (): Problem => new Problem(401, 'invalid_client', 'Client authentication failed.', { headers: { 'www-authenticate': 'Basic realm="tokenmint"' } })
+
+  const authenticateClient = (request: FastifyRequest, id: string, secret: string): Principal => {
+    const client = fastify.clients.authenticate(id, secret)
+    if (client === undefined) throw clientRefused()
+    checkScope(request, client)
+    return { kind: 'api_key', client }
+  }
+
   /** RFC 6749 section 2.3.1 client_secret_basic: the client id and secret, each form-urlencoded, in HTTP Basic. */
   const verifyClientBasic = (request: FastifyRequest): Principal => {
-    const refused = (): Problem => new Problem(401, 'invalid_client', 'Client authentication failed.', { headers: { 'www-authenticate': 'Basic realm="tokenmint"' } })
     const encoded = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(request.headers.authorization ?? '')?.[1]
-    if (encoded === undefined) throw refused()
+    if (encoded === undefined) throw clientRefused()
     const decoded = Buffer.from(encoded, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    if (colon === -1) throw refused()
+    if (colon === -1) throw clientRefused()
     let id: string
     let secret: string
     try {
       id = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '))
       secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '))
     } catch {
-      throw refused()
+      throw clientRefused()
     }
-    const client = fastify.clients.authenticate(id, secret)
-    if (client === undefined) throw refused()
-    checkScope(request, client)
-    return { kind: 'api_key', client }
+    return authenticateClient(request, id, secret)
+  }
+
+  /**
+   * client_secret_post: client_id and client_secret in the form body, read once the body is parsed.
+   * Both leave the body here, so no handler or log ever sees the secret. A request that also
+   * authenticated another way is refused (RFC 6749 section 2.3: one method per request).
+   */
+  const verifyClientPost = (request: FastifyRequest): void => {
+    const body = request.body as Record<string, unknown> | undefined
+    if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'client_secret')) {
+      if (request.principal === null) throw clientRefused()
+      return
+    }
+    const { client_id: id, client_secret: secret } = body
+    delete body.client_id
+    delete body.client_secret
+    if (request.principal !== null) throw new Problem(400, 'invalid_request', 'Use one client authentication method per request.')
+    if (typeof id !== 'string' || typeof secret !== 'string') throw clientRefused()
+    request.principal = authenticateClient(request, id, secret)
   }
 
   const checkDpopProof = async (request: FastifyRequest, token: string, jkt: string): Promise<void> => {
@@ -133,18 +162,39 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const security = (route.schema as { security?: Array<Record<string, unknown>> } | undefined)?.security
     if (security === undefined || security.length === 0) return
     const schemes = security.flatMap((requirement) => Object.keys(requirement)) as SecurityScheme[]
+    const bodyCredentials = route.config?.clientSecretPost === true
+    /** Guessing is charged to the address: past its budget the answer is 429, not another verdict. */
+    const charged = async (request: FastifyRequest, error: unknown): Promise<never> => {
+      throw (await fastify.chargeFailedAuth(request)) ?? error
+    }
     const hook: onRequestAsyncHookHandler = async function authHook (request) {
+      // No credential header on a form body: the credentials are in the body (checked in preValidation).
+      if (bodyCredentials && request.headers['x-api-key'] === undefined && request.headers.authorization === undefined &&
+        /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) return
       try {
         await fastify.authenticate(request, schemes)
       } catch (error) {
-        // Guessing is charged to the address: past its budget the answer is 429, not another verdict.
-        throw (await fastify.chargeFailedAuth(request)) ?? error
+        await charged(request, error)
       }
     }
     // First: the rate limits that follow count the request by who it turned out to be.
-    const existing = route.onRequest
-    route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
+    route.onRequest = [hook, ...hooksOf(route.onRequest)]
+    if (bodyCredentials) {
+      const postHook: preValidationAsyncHookHandler = async function clientSecretPostHook (request) {
+        try {
+          verifyClientPost(request)
+        } catch (error) {
+          await charged(request, error)
+        }
+      }
+      route.preValidation = [postHook, ...hooksOf(route.preValidation)]
+    }
   })
+}
+
+/** A route option's hooks as a list (Fastify takes one hook or an array). */
+function hooksOf<T> (hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['config', 'jwt', 'rate-limit', 'clients'] })

@@ -30,7 +30,9 @@ export const UserSchema = Type.Object({
 
 export const TokenRequestSchema = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 8192, description: 'The access token (compact JWT)' }),
-  token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'RFC 7009/7662 hint; only access tokens exist here, so it is ignored' }))
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'RFC 7009/7662 hint; only access tokens exist here, so it is ignored' })),
+  client_id: Type.Optional(Type.String({ maxLength: 256, description: 'client_secret_post (form bodies only): the API client\'s id' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 512, description: 'client_secret_post (form bodies only): the API client\'s secret; never logged' }))
 }, { $id: 'TokenRequest', title: 'TokenRequest', additionalProperties: false })
 export type TokenRequest = Static<typeof TokenRequestSchema>
 

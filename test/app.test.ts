@@ -1,32 +1,8 @@
-import { Writable } from 'node:stream'
-import Fastify from 'fastify'
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
 import { test } from 'tap'
-import type { Test } from 'tap'
-import app from '../app.js'
 import { StoreUnavailableError } from '../lib/store.js'
-import type { Store } from '../lib/store.js'
 import { createMemoryStore } from '../plugins/store/memory.js'
-import { AccessLog, callerOf, prettyLogs, serverOptions } from '../server-options.js'
-import { API_KEY, testConfig } from './helper.js'
-
-/** Builds the app exactly like build(), with the production logger writing into an array. */
-async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, string> = {}, store?: Store): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
-  const lines: Array<Record<string, unknown>> = []
-  const config = testConfig({ LOG_LEVEL: 'info', ...env })
-  const options = serverOptions(config)
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)
-      done()
-    }
-  })
-  const fastify = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
-  await fastify.register(fp(app, { name: 'tokenmint' }), store === undefined ? { config } : { config, store })
-  t.teardown(() => fastify.close())
-  return { fastify, lines }
-}
+import { AccessLog, callerOf, prettyLogs } from '../server-options.js'
+import { API_KEY, appWithLogs, testConfig } from './helper.js'
 
 test('access log: one flat line per request, path only, no credentials', async (t) => {
   const { fastify, lines } = await appWithLogs(t)

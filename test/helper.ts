@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
-import { build } from '../app.js'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import app, { build } from '../app.js'
+import { serverOptions } from '../server-options.js'
 import { loadConfig } from '../lib/config.js'
 import type { Config, Env } from '../lib/config.js'
 import type { Store } from '../lib/store.js'
@@ -140,4 +144,21 @@ export async function waitUntilReady (app: FastifyInstance, timeoutMs = 10_000):
     if (Date.now() > deadline) throw new Error('the app did not become ready')
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/** Builds the app exactly like build(), with the production logger writing into an array. */
+export async function appWithLogs (t: Pick<Test, 'teardown'>, env: Record<string, string> = {}, store?: Store): Promise<{ fastify: FastifyInstance, lines: Array<Record<string, unknown>> }> {
+  const lines: Array<Record<string, unknown>> = []
+  const config = testConfig({ LOG_LEVEL: 'info', ...env })
+  const options = serverOptions(config)
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)
+      done()
+    }
+  })
+  const fastify = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
+  await fastify.register(fp(app, { name: 'tokenmint' }), store === undefined ? { config } : { config, store })
+  t.teardown(() => fastify.close())
+  return { fastify, lines }
 }

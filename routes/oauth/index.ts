@@ -16,7 +16,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const base = configured ?? `${request.protocol}://${request.host}`
     reply.header('cache-control', 'public, max-age=300')
-    const methods = ['client_secret_basic']
+    const methods = ['client_secret_basic', 'client_secret_post']
     return {
       issuer: base,
       jwks_uri: `${base}/.well-known/jwks.json`,

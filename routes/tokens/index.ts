@@ -57,7 +57,9 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: clientOrBearerSecurity,
       body: ref(TokenRequestSchema),
       response: { 200: ref(RevocationResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
-    }
+    },
+    // Read by the auth plugin's onRoute hook, which runs before this file's: client_id and client_secret in the form body.
+    config: { clientSecretPost: true }
   }, async (request, reply) => {
     const claims = await activeClaims(request.body.token)
     if (claims !== undefined && mayActOn(request.principal, claims)) await fastify.tokens.revoke(claims)
@@ -76,7 +78,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: clientSecurity,
       body: ref(TokenRequestSchema),
       response: { 200: ref(IntrospectionSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
-    }
+    },
+    config: { clientSecretPost: true }
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
     const claims = await activeClaims(request.body.token)

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import * as oauth from 'oauth4webapi'
 import { clientsCommand } from '../../scripts/clients.js'
 import { apiKeyId } from '../../lib/api-keys.js'
-import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
+import { API_KEY, appWithLogs, assertMatchesOpenApi, assertProblem, buildTestApp, json } from '../helper.js'
 import { join } from 'node:path'
 import { StoreUnavailableError } from '../../lib/store.js'
 import type { Store } from '../../lib/store.js'
@@ -48,6 +48,46 @@ test('oauth4webapi discovers the endpoints, introspects and revokes with client_
   t.same(viaApiKeys, { active: false }, 'an API_KEYS key works as client_secret_basic with its key id')
 })
 
+test('oauth4webapi with client_secret_post: the secret travels in the body and never reaches a handler or a log line', async (t) => {
+  const file = join(t.testdir(), 'clients.yaml')
+  const secret = (clientsCommand(['add', 'poster', '--scopes', 'mint,tokens', '--file', file], {}).trim().split('\n').at(-1)) ?? ''
+  const { fastify: app, lines } = await appWithLogs(t, { API_CLIENTS_FILE: file })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const options = { [oauth.allowInsecureRequests]: true }
+  const as = await oauth.processDiscoveryResponse(new URL(base), await oauth.discoveryRequest(new URL(base), { ...options, algorithm: 'oauth2' }))
+  t.ok(as.introspection_endpoint_auth_methods_supported?.includes('client_secret_post'))
+  const minted = await fetch(`${base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': secret, 'content-type': 'application/json' }, body: '{}' })
+  const { token } = await minted.json() as { token: string }
+  const client: oauth.Client = { client_id: 'poster' }
+  const auth = oauth.ClientSecretPost(secret)
+
+  t.match(await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, token, options)), { active: true, client_id: 'poster' })
+  await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, options))
+  t.same(await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, token, options)), { active: false }, 'revoked')
+
+  const wrong = await oauth.introspectionRequest(as, client, oauth.ClientSecretPost('not-the-secret'), token, options)
+  t.equal(wrong.status, 401)
+  t.same(await wrong.json(), { error: 'invalid_client', error_description: 'Client authentication failed.' })
+  const unknown = await oauth.introspectionRequest(as, { client_id: 'nobody' }, oauth.ClientSecretPost(secret), token, options)
+  t.equal(unknown.status, 401, 'a secret is only good with its own client id')
+  const noSecret = await fetch(as.introspection_endpoint ?? '', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `client_id=poster&token=${token}` })
+  t.equal(noSecret.status, 401, 'no credentials at all')
+  t.match(await noSecret.json(), { error: 'invalid_client' })
+
+  // RFC 6749 section 2.3: one method per request.
+  const basic = `Basic ${Buffer.from(`poster:${secret}`).toString('base64')}`
+  const both = await fetch(as.introspection_endpoint ?? '', { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `client_id=poster&client_secret=${secret}&token=${token}` })
+  t.equal(both.status, 400)
+  t.match(await both.json(), { error: 'invalid_request', error_description: 'Use one client authentication method per request.' })
+  const scopeless = clientsCommand(['add', 'minter', '--scopes', 'mint', '--file', file], {}).trim().split('\n').at(-1) ?? ''
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  const forbidden = await oauth.introspectionRequest(as, { client_id: 'minter' }, oauth.ClientSecretPost(scopeless), token, options)
+  t.equal(forbidden.status, 403, 'scopes apply to body credentials too')
+  const logged = JSON.stringify(lines)
+  t.ok(logged.includes('/v1/tokens/introspect'), 'the requests were logged')
+  t.notOk(logged.includes(secret) || logged.includes(scopeless), 'no secret in any log line')
+})
+
 test('form bodies and OAuth errors on the two RFC endpoints only; JSON and problem+json stay for JSON clients', async (t) => {
   const app = await buildTestApp(t)
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -70,7 +110,7 @@ test('form bodies and OAuth errors on the two RFC endpoints only; JSON and probl
   assertProblem(t, await app.inject({ method: 'POST', url: '/gen-jwt', headers: { ...form, 'x-api-key': API_KEY }, payload: 'instance_id=x' }), 415, 'unsupported_media_type')
   const metadata = await app.inject({ url: '/.well-known/oauth-authorization-server' })
   assertMatchesOpenApi(t, metadata, 'GET', '/.well-known/oauth-authorization-server')
-  t.match(json(metadata), { issuer: 'http://localhost:80', revocation_endpoint_auth_methods_supported: ['client_secret_basic'] })
+  t.match(json(metadata), { issuer: 'http://localhost:80', revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] })
   const configured = await buildTestApp(t, { env: { PUBLIC_URL: 'https://auth.example.com/' } })
   t.match(json(await configured.inject({ url: '/.well-known/oauth-authorization-server' })), { issuer: 'https://auth.example.com', jwks_uri: 'https://auth.example.com/.well-known/jwks.json' })
 })
