@@ -28,6 +28,8 @@ export interface Config {
     expireSeconds: Settings['JWT_EXPIRE_SECONDS']
     issuer: Settings['JWT_ISSUER']
     audience: Settings['JWT_AUDIENCE']
+    /** RFC 9449 section 8: proofs must carry a fresh server nonce. */
+    dpopNonce: Settings['DPOP_NONCE']
   }
   appVerify: {
     customerId: Settings['APPVERIFY_CUSTOMER_ID']
@@ -57,6 +59,8 @@ export interface Config {
     allowedCountries: Settings['SMS_ALLOWED_COUNTRIES']
     retention: Settings['VERIFICATION_RETENTION']
     verifiedToken: Settings['VERIFIED_TOKEN']
+    /** Flowroute's own API (POST and GET at the prefix) for its unmodified clients. */
+    flowrouteCompat: { enabled: Settings['FLOWROUTE_COMPAT'], prefix: Settings['FLOWROUTE_COMPAT_PREFIX'], allow: Settings['FLOWROUTE_COMPAT_ALLOW'] }
     flowroute: { accessKey: Settings['FLOWROUTE_ACCESS_KEY'], secretKey: Settings['FLOWROUTE_SECRET_KEY'], number: Settings['FLOWROUTE_NUMBER'], baseUrl: Settings['FLOWROUTE_BASE_URL'] }
     twilio: { accountSid: Settings['TWILIO_ACCOUNT_SID'], authToken: Settings['TWILIO_AUTH_TOKEN'], from: Settings['TWILIO_FROM'], baseUrl: Settings['TWILIO_BASE_URL'] }
     webhook: { url: Settings['SMS_WEBHOOK_URL'], secret: Settings['SMS_WEBHOOK_SECRET'] }

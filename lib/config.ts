@@ -63,7 +63,8 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       devJwks,
       expireSeconds: s.JWT_EXPIRE_SECONDS,
       issuer: s.JWT_ISSUER,
-      audience: s.JWT_AUDIENCE
+      audience: s.JWT_AUDIENCE,
+      dpopNonce: s.DPOP_NONCE
     },
     appVerify: {
       customerId: s.APPVERIFY_CUSTOMER_ID,
@@ -90,6 +91,11 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       allowedCountries: s.SMS_ALLOWED_COUNTRIES,
       retention: s.VERIFICATION_RETENTION,
       verifiedToken: s.VERIFIED_TOKEN,
+      flowrouteCompat: {
+        enabled: s.FLOWROUTE_COMPAT,
+        prefix: s.FLOWROUTE_COMPAT_PREFIX,
+        allow: s.FLOWROUTE_COMPAT_ALLOW.length > 0 ? s.FLOWROUTE_COMPAT_ALLOW : ['127.0.0.1', '::1']
+      },
       flowroute: { accessKey: s.FLOWROUTE_ACCESS_KEY, secretKey: s.FLOWROUTE_SECRET_KEY, number: s.FLOWROUTE_NUMBER, baseUrl: s.FLOWROUTE_BASE_URL },
       twilio: { accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, from: s.TWILIO_FROM, baseUrl: s.TWILIO_BASE_URL },
       webhook: { url: s.SMS_WEBHOOK_URL, secret: s.SMS_WEBHOOK_SECRET }

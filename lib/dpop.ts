@@ -17,6 +17,14 @@ export class DpopProofError extends Error {
   }
 }
 
+/** The proof lacks a fresh server nonce (RFC 9449 section 8): the client retries with the one it is given. */
+export class DpopNonceError extends DpopProofError {
+  constructor (message: string) {
+    super(message)
+    this.name = 'DpopNonceError'
+  }
+}
+
 export interface DpopRequest {
   /** The DPoP header as received (several headers arrive as an array and are refused). */
   proof: string | string[] | undefined
@@ -27,6 +35,8 @@ export interface DpopRequest {
   /** cnf.jkt of the access token. */
   jkt: string
   nowSeconds: number
+  /** With server nonces on: whether the proof's nonce claim is fresh. */
+  nonceIsFresh?: (nonce: unknown) => boolean
 }
 
 export interface VerifiedProof {
@@ -85,10 +95,24 @@ export async function verifyDpopProof (request: DpopRequest): Promise<VerifiedPr
     throw new DpopProofError('The DPoP proof is too old or from the future.')
   }
   if (ath !== accessTokenHash(request.accessToken)) throw new DpopProofError('The DPoP proof was made for another access token.')
+  // Last: a proof that is wrong in any other way is refused for that, not sent round for a nonce.
+  if (request.nonceIsFresh !== undefined && !request.nonceIsFresh(payload.nonce)) {
+    throw new DpopNonceError(payload.nonce === undefined ? 'This server requires a nonce in DPoP proofs: use the one in the DPoP-Nonce header.' : 'The DPoP proof\'s nonce is not current: use the one in the DPoP-Nonce header.')
+  }
   return {
     replayKey: createHash('sha256').update(`${request.jkt}.${jti}`).digest('base64url'),
     replayUntil: new Date((Math.max(iat, request.nowSeconds) + DPOP_MAX_SKEW_SECONDS + 1) * 1000)
   }
+}
+
+/** 401 use_dpop_nonce (RFC 9449 section 9) with a fresh nonce to retry with. */
+export function useDpopNonce (detail: string, nonce: string): Problem {
+  return new Problem(401, 'use_dpop_nonce', detail, {
+    headers: {
+      'www-authenticate': `DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="${DPOP_ALGORITHMS.join(' ')}"`,
+      'dpop-nonce': nonce
+    }
+  })
 }
 
 /** 401 invalid_dpop_proof with the RFC 9449 §7.1 challenge naming the accepted algorithms. */

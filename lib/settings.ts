@@ -182,6 +182,7 @@ export const SETTINGS = {
   JWT_EXPIRE_SECONDS: int({ group: 'Mobile JWTs', doc: 'lifetime of minted JWTs', fallback: 300, min: 10, max: 86_400, unit: 'seconds' }),
   JWT_ISSUER: text({ group: 'Mobile JWTs', doc: '`iss` of minted JWTs', fallback: 'tokenmint' }),
   JWT_AUDIENCE: text({ group: 'Mobile JWTs', doc: '`aud` of minted JWTs', fallback: 'tokenmint' }),
+  DPOP_NONCE: bool({ group: 'Mobile JWTs', doc: 'DPoP proofs must carry a server nonce (RFC 9449 section 8): one without a fresh nonce gets 401 `use_dpop_nonce` and a `DPoP-Nonce` header', fallback: false }),
 
   APPVERIFY_CUSTOMER_ID: text({ group: 'App Verify', doc: 'Telesign customer id, the token\'s `iss`', fallback: 'DEV-CUSTOMER-ID', shown: '`DEV-CUSTOMER-ID` (development only)', production: { required: true } }),
   APPVERIFY_API_KEY: base64Key({ group: 'App Verify', doc: 'HS256 key of App Verify tokens', minBytes: 16, shown: 'generated', generate: { make: randomBase64 }, production: { required: true } }),
@@ -203,6 +204,10 @@ export const SETTINGS = {
   SMS_ALLOWED_COUNTRIES: list({ group: 'SMS verification', doc: 'countries codes may be sent to; empty allows all', form: 'ISO 3166-1 alpha-2 codes, e.g. `US,CA`', upperCase: true, each: (code) => /^[A-Z]{2}$/.test(code) ? undefined : `"${code}" is not an ISO 3166-1 alpha-2 code`, shown: 'empty (all)' }),
   VERIFICATION_RETENTION: int({ group: 'SMS verification', doc: 'how long a finished verification stays readable', fallback: 86_400, min: 60, max: 30 * 86_400, unit: 'seconds' }),
   VERIFIED_TOKEN: bool({ group: 'SMS verification', doc: 'a successful check returns a JWT for the verified number', fallback: true }),
+
+  FLOWROUTE_COMPAT: bool({ group: 'SMS verification', doc: 'serve Flowroute\'s sms-verification API as it is (POST and GET at FLOWROUTE_COMPAT_PREFIX) for its unmodified clients', fallback: false }),
+  FLOWROUTE_COMPAT_PREFIX: text({ group: 'SMS verification', doc: 'where the Flowroute-compatible API is mounted', hint: 'a path such as `/flowroute`', pattern: /^\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/, fallback: '/flowroute' }),
+  FLOWROUTE_COMPAT_ALLOW: list({ group: 'SMS verification', doc: 'source addresses that may call the Flowroute-compatible API without an API key (Flowroute\'s client sends none); others must send X-API-Key', form: 'IP addresses or CIDRs, comma-separated', each: cidrProblem, shown: 'empty: loopback only' }),
 
   SMS_PROVIDER: oneOf({ group: 'SMS providers', doc: '`console` prints codes (development only)', values: ['console', 'webhook', 'flowroute', 'twilio'], fallback: 'console', production: { refuse: { values: ['console'], why: 'prints codes' } } }),
   FLOWROUTE_ACCESS_KEY: text({ group: 'SMS providers', doc: 'Flowroute API access key', requiredWhen: { SMS_PROVIDER: 'flowroute' } }),
@@ -233,6 +238,13 @@ function originProblem (entry: string): string | undefined {
     if ((url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry) return undefined
   } catch {}
   return `"${entry}" is not an origin such as https://app.example.com (scheme and host, no path; "*" is refused)`
+}
+
+function cidrProblem (entry: string): string | undefined {
+  const [address, bits, ...rest] = entry.split('/')
+  const family = isIP(address ?? '')
+  const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32))
+  return family === 0 || !validBits || rest.length > 0 ? `"${entry}" is not an IP address or CIDR` : undefined
 }
 
 function proxyProblem (entry: string): string | undefined {

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preVal
 import { parseAuthorization } from '../lib/access-token.js'
 import type { AccessClaims } from '../lib/access-token.js'
 import type { ApiClient, Scope } from '../lib/clients.js'
-import { DpopProofError, invalidDpopProof, verifyDpopProof } from '../lib/dpop.js'
+import { DpopNonceError, DpopProofError, invalidDpopProof, useDpopNonce, verifyDpopProof } from '../lib/dpop.js'
+import { DpopNonces } from '../lib/dpop-nonce.js'
 import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 
 /** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
@@ -100,6 +101,10 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     request.principal = authenticateClient(request, id, secret)
   }
 
+  // RFC 9449 section 8: with DPOP_NONCE, proofs carry a nonce issued here (keyed from OTP_PEPPER, which every instance shares).
+  const nonces = fastify.config.jwt.dpopNonce ? new DpopNonces(fastify.config.otp.pepper) : undefined
+  const nonceIsFresh = nonces === undefined ? undefined : (nonce: unknown): boolean => nonces.isFresh(nonce)
+
   const checkDpopProof = async (request: FastifyRequest, token: string, jkt: string): Promise<void> => {
     try {
       const { replayKey, replayUntil } = await verifyDpopProof({
@@ -109,10 +114,12 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
         url: `${request.protocol}://${request.host}${request.url}`,
         accessToken: token,
         jkt,
-        nowSeconds: Math.floor(Date.now() / 1000)
+        nowSeconds: Math.floor(Date.now() / 1000),
+        ...(nonceIsFresh === undefined ? {} : { nonceIsFresh })
       })
       if (!await fastify.store.dpopProofs.use(replayKey, replayUntil)) throw new DpopProofError('This DPoP proof was already used.')
     } catch (error) {
+      if (error instanceof DpopNonceError && nonces !== undefined) throw useDpopNonce(error.message, nonces.issue())
       if (error instanceof DpopProofError) throw invalidDpopProof(error.message)
       throw error
     }
@@ -165,14 +172,18 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const bodyCredentials = route.config?.clientSecretPost === true
     /** Guessing is charged to the address: past its budget the answer is 429, not another verdict. */
     const charged = async (request: FastifyRequest, error: unknown): Promise<never> => {
+      // A nonce round trip is the protocol working, not a guess: it costs the address nothing.
+      if (error instanceof Problem && error.code === 'use_dpop_nonce') throw error
       throw (await fastify.chargeFailedAuth(request)) ?? error
     }
-    const hook: onRequestAsyncHookHandler = async function authHook (request) {
+    const hook: onRequestAsyncHookHandler = async function authHook (request, reply) {
       // No credential header on a form body: the credentials are in the body (checked in preValidation).
       if (bodyCredentials && request.headers['x-api-key'] === undefined && request.headers.authorization === undefined &&
         /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) return
       try {
-        await fastify.authenticate(request, schemes)
+        const principal = await fastify.authenticate(request, schemes)
+        // A fresh nonce with every DPoP-authenticated answer, so a client never has to be refused to learn the next one.
+        if (nonces !== undefined && principal.kind === 'token' && principal.claims.cnf !== undefined) reply.header('dpop-nonce', nonces.issue())
       } catch (error) {
         await charged(request, error)
       }

@@ -1,10 +1,12 @@
 import { test } from 'tap'
 import * as DPoP from 'dpop'
+import * as oauth from 'oauth4webapi'
 import { calculateJwkThumbprint, exportJWK } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json } from '../helper.js'
 import { deviceKey, dpopProof } from '../lifecycle-helper.js'
+import { DPOP_NONCE_WINDOW_SECONDS, DpopNonces } from '../../lib/dpop-nonce.js'
 import type { DeviceKey } from '../lifecycle-helper.js'
 
 const ME = 'http://localhost/v1/me'
@@ -164,4 +166,67 @@ test('login binds the token to a key with dpop_jkt: token_type DPoP, usable only
   t.equal((await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } })).status, 200)
   assertProblem(t, await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } }), 401, 'invalid_dpop_proof')
   assertProblem(t, await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'dora', password: 'correct horse battery', dpop_jkt: 'short' } }), 400, 'invalid_request')
+})
+
+test('DPOP_NONCE: oauth4webapi meets use_dpop_nonce, takes the DPoP-Nonce and succeeds on retry; stale and forged nonces are refused', async (t) => {
+  const app = await buildTestApp(t, { env: { DPOP_NONCE: 'true' } })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const keypair = await oauth.generateKeyPair('ES256')
+  const jkt = await calculateJwkThumbprint(await exportJWK(keypair.publicKey))
+  const minted = await fetch(`${base}/gen-jwt`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ dpop_jkt: jkt }) })
+  const { token } = await minted.json() as { token: string }
+  const handle = oauth.DPoP({}, keypair)
+  const me = new URL(`${base}/v1/me`)
+  const options = { DPoP: handle, [oauth.allowInsecureRequests]: true }
+
+  const first: unknown = await oauth.protectedResourceRequest(token, 'GET', me, new Headers(), null, options).then(() => undefined, (error: unknown) => error)
+  t.ok(oauth.isDPoPNonceError(first), 'the library recognises the nonce challenge')
+  const retried = await oauth.protectedResourceRequest(token, 'GET', me, new Headers(), null, options)
+  t.equal(retried.status, 200, 'the retry with the server nonce succeeds')
+  const nonce = retried.headers.get('dpop-nonce')
+  t.match(nonce, /^[0-9a-z]+\.[A-Za-z0-9_-]{43}$/, 'every DPoP answer carries the next nonce')
+  t.equal((await oauth.protectedResourceRequest(token, 'GET', me, new Headers(), null, options)).status, 200, 'no second challenge while the nonce is current')
+
+  // The raw answer, against the OpenAPI document, and with the dpop library.
+  const dpopKeys = await DPoP.generateKeyPair('Ed25519')
+  const edJkt = await calculateJwkThumbprint(await exportJWK(dpopKeys.publicKey))
+  const edToken = String(json(await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { dpop_jkt: edJkt } })).token)
+  const bare = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(dpopKeys, ME, 'GET', undefined, edToken) } })
+  assertProblem(t, bare, 401, 'use_dpop_nonce')
+  assertMatchesOpenApi(t, bare, 'GET', '/v1/me')
+  t.match(bare.headers['www-authenticate'], /^DPoP error="use_dpop_nonce"/)
+  const issued = String(bare.headers['dpop-nonce'])
+  const withNonce = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(dpopKeys, ME, 'GET', issued, edToken) } })
+  t.equal(withNonce.statusCode, 200)
+  assertMatchesOpenApi(t, withNonce, 'GET', '/v1/me')
+
+  const [windowPart, macPart] = issued.split('.')
+  const stale = `${(Number.parseInt(windowPart ?? '', 36) - 2).toString(36)}.${macPart ?? ''}`
+  for (const [nonceValue, label] of [[stale, 'two windows old'], [`${windowPart ?? ''}.${'A'.repeat(43)}`, 'forged MAC'], ['x'.repeat(100), 'oversized'], ['', 'empty']] as const) {
+    const refused = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(dpopKeys, ME, 'GET', nonceValue, edToken) } })
+    assertProblem(t, refused, 401, 'use_dpop_nonce')
+    t.ok(refused.headers['dpop-nonce'], `${label}: refused with a fresh nonce`)
+  }
+  // A proof that is wrong otherwise is refused for that, not sent round for a nonce.
+  const wrongKey = await DPoP.generateKeyPair('Ed25519')
+  assertProblem(t, await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(wrongKey, ME, 'GET', undefined, edToken) } }), 401, 'invalid_dpop_proof')
+  // Nonce round trips are not failed authentications: 30 of them leave the address's budget untouched.
+  for (let i = 0; i < 30; i++) {
+    const response = await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(dpopKeys, ME, 'GET', undefined, edToken) } })
+    if (response.statusCode !== 401) t.fail(`round ${i}: ${response.statusCode}`)
+  }
+  t.equal((await app.inject({ url: '/v1/me', headers: { authorization: `DPoP ${edToken}`, dpop: await DPoP.generateProof(dpopKeys, ME, 'GET', issued, edToken) } })).statusCode, 200)
+})
+
+test('DpopNonces: a nonce lives through its window and the next, and only with its key', async (t) => {
+  let now = 1_700_000_000_000
+  const nonces = new DpopNonces('k'.repeat(32), () => now)
+  const nonce = nonces.issue()
+  t.ok(nonces.isFresh(nonce))
+  now += DPOP_NONCE_WINDOW_SECONDS * 1000
+  t.ok(nonces.isFresh(nonce), 'still good in the next window')
+  now += DPOP_NONCE_WINDOW_SECONDS * 1000
+  t.notOk(nonces.isFresh(nonce), 'gone after two')
+  t.notOk(new DpopNonces('o'.repeat(32), () => now).isFresh(nonces.issue()), 'another key does not accept it')
+  for (const value of [undefined, 42, '', 'a.b', `${'z'.repeat(13)}.${'A'.repeat(43)}`]) t.notOk(nonces.isFresh(value))
 })
