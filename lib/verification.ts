@@ -63,7 +63,7 @@ const RACE_RETRIES = 3
  * pending for the whole code lifetime. Longer than a delivery can take (provider deadline 5 s).
  */
 export const PROVISIONAL_SECONDS = 30
-export const APPROVED_MESSAGE = 'Success: Authorization code verified.'
+export const APPROVED_MESSAGE = 'Success: Authorization code verified.' as const
 
 /** Stored status plus what time and attempts say: expiry and exhaustion are derived, never written. */
 export function effectiveStatus (record: VerificationRecord, now: Date): VerificationStatus {
@@ -78,6 +78,23 @@ function checkProblem (code: string, reason: string, message: string, extra: { s
   const { status, ...rest } = extra
   // RFC 9457 reserves `status` for the HTTP status, so the verification's status travels as verification_status.
   return badRequest(code, message, { reason, message, ...rest, ...(status === undefined ? {} : { verification_status: status }) })
+}
+
+/** Flowroute's message for any malformed check input (its InvalidAPIUsage payload's reason). */
+export const FLOWROUTE_INPUT_ERROR = "Required arguments: 'auth_id' (str), 'code' (int)"
+
+/**
+ * A code as Flowroute compares it, `int(code) == stored` in Python: "0042", "42", " 42 ", "+42" and
+ * "4_2" are all the code 0042 (for a length of 4). undefined when Python's int() refuses the text
+ * (Flowroute's "Input error"); null for an integer no code of this length can equal (negative, or
+ * more digits), which is a wrong code that still spends an attempt.
+ */
+export function flowrouteCode (input: string, length: number): string | null | undefined {
+  const match = /^[\s]*([+-]?)(\d+(?:_\d+)*)[\s]*$/.exec(input)
+  if (match === null) return undefined
+  const digits = (match[2] ?? '').replaceAll('_', '').replace(/^0+(?=\d)/, '')
+  if ((match[1] === '-' && digits !== '0') || digits.length > length) return null
+  return digits.padStart(length, '0')
 }
 
 export function invalidApiUsage (message: string): Problem {
@@ -252,13 +269,29 @@ export class VerificationService {
 
   /** POST /v1/verifications/check and Flowroute's GET form. */
   async check (authId: unknown, code: unknown): Promise<ApprovedVerification> {
-    const { otp, repository } = this.deps
     if (typeof authId !== 'string' || authId.length < 1 || authId.length > 120) {
       throw invalidApiUsage('auth_id must be a string of 1 to 120 characters.')
     }
-    if (!isWellFormedCode(code, otp.codeLength)) {
-      throw invalidApiUsage(`code must be a string of exactly ${otp.codeLength} ASCII digits.`)
+    if (!isWellFormedCode(code, this.deps.otp.codeLength)) {
+      throw invalidApiUsage(`code must be a string of exactly ${this.deps.otp.codeLength} ASCII digits.`)
     }
+    return await this.spend(authId, code, false)
+  }
+
+  /**
+   * The Flowroute-compatible check: the code is compared as Flowroute compares it, as an integer
+   * (flowrouteCode), and a verification that has ended (approved, exhausted, canceled) is unknown,
+   * as Flowroute deletes its record then. Attempts are spent exactly as in check().
+   */
+  async checkAsFlowroute (authId: string, codeInput: string): Promise<ApprovedVerification> {
+    const code = flowrouteCode(codeInput, this.deps.otp.codeLength)
+    if (code === undefined || authId.length < 1 || authId.length > 120) throw invalidApiUsage(FLOWROUTE_INPUT_ERROR)
+    return await this.spend(authId, code, true)
+  }
+
+  /** Spends one attempt, then compares; a null code is an integer no code can equal (it only spends). */
+  private async spend (authId: string, code: string | null, endedIsUnknown: boolean): Promise<ApprovedVerification> {
+    const { otp, repository } = this.deps
     for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
       const now = this.now()
       const record = await repository.registerAttempt(authId, now)
@@ -266,10 +299,9 @@ export class VerificationService {
         const current = await repository.find(authId, now)
         // Replaced by a new verification between the two calls: try to pay for an attempt again.
         if (current !== null && effectiveStatus(current, now) === 'pending') continue
-        throw this.notCheckable(current, now)
+        throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' ? null : current, now)
       }
-      const codeHash = hashCode(otp.pepper, record.id, code)
-      if (!hashesMatch(record.code_hash, codeHash)) {
+      if (code === null || !hashesMatch(record.code_hash, hashCode(otp.pepper, record.id, code))) {
         const exhausted = record.attempts_left <= 0
         this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code')
         throw checkProblem('invalid_auth_code', 'InvalidAuthCode', exhausted
@@ -278,7 +310,10 @@ export class VerificationService {
         { status: exhausted ? 'max_attempts_reached' : 'pending', attempts_left: record.attempts_left })
       }
       const approved = await repository.approve(authId, record.id, record.code_hash, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
-      if (!approved) throw this.notCheckable(await repository.find(authId, now), now)
+      if (!approved) {
+        const current = await repository.find(authId, now)
+        throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' && effectiveStatus(current, now) !== 'pending' ? null : current, now)
+      }
       this.deps.onOutcome?.('approved')
       const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
       return {

@@ -18,6 +18,8 @@ declare module 'fastify' {
     flowrouteErrors?: boolean
     /** RFC 7009/7662 endpoints: OAuth clients (form bodies or HTTP Basic) get `{error, error_description}`. */
     oauthErrors?: boolean
+    /** The Flowroute-compatible mount: errors are Flowroute's own JSON, `{message, reason[, attempts_left]}`. */
+    flowrouteCompat?: boolean
   }
 }
 
@@ -106,13 +108,47 @@ export function rawProblemResponse (problem: Problem): string {
   return `HTTP/1.1 ${problem.statusCode} ${problem.title}\r\n${lines.join('\r\n')}\r\n\r\n${body}`
 }
 
+/** invalid_api_key → InvalidApiKey: a problem code in Flowroute's naming. */
+function pascalCase (code: string): string {
+  return code.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')
+}
+
 /**
  * The problem with Flowroute's `message` (the detail) and `reason`: InvalidAPIUsage for any 400, as
  * Flowroute names every input error, else the code in Flowroute's PascalCase (InvalidApiKey, ResendTooSoon).
  */
 export function withFlowrouteFields (problem: Problem): Problem {
-  const reason = problem.statusCode === 400 ? 'InvalidAPIUsage' : problem.code.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')
+  const reason = problem.statusCode === 400 ? 'InvalidAPIUsage' : pascalCase(problem.code)
   return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: { ...problem.extra, message: problem.message, reason } })
+}
+
+/** Flowroute's own messages for the check errors its client knows (sms_auth_service/api.py). */
+const FLOWROUTE_MESSAGES: Record<string, string> = {
+  unknown_auth_id: 'Unknown auth id',
+  expired_auth_code: 'Expired code',
+  invalid_auth_code: 'Invalid code',
+  invalid_api_usage: 'Input error',
+  invalid_request: 'Input error',
+  malformed_json: 'Input error',
+  invalid_phone_number: 'Input error'
+}
+
+/**
+ * A problem as Flowroute's service answers it: application/json `{message, reason[, attempts_left]}`
+ * (Flowroute's InvalidAPIUsage carries the explanation in `reason`). Problems Flowroute never
+ * answers (401, 429, 503, ...) keep their status and headers, with the detail as `message`.
+ */
+function sendFlowrouteError (reply: FastifyReply, problem: Problem): FastifyReply {
+  const attemptsLeft = problem.extra.attempts_left
+  const message = FLOWROUTE_MESSAGES[problem.code]
+  const body = message === 'Input error'
+    ? { message, reason: problem.message }
+    : {
+        message: message ?? problem.message,
+        reason: typeof problem.extra.reason === 'string' ? problem.extra.reason : pascalCase(problem.code),
+        ...(typeof attemptsLeft === 'number' ? { attempts_left: attemptsLeft } : {})
+      }
+  return reply.code(problem.statusCode).headers(problem.headers).type('application/json; charset=utf-8').send(body)
 }
 
 /** RFC 6749 section 5.2 error codes for what went wrong, as OAuth libraries read them. */
@@ -152,6 +188,7 @@ async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
       request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     }
     if (request.routeOptions.config.oauthErrors === true && isOAuthClient(request)) return sendOAuthError(reply, problem)
+    if (request.routeOptions.config.flowrouteCompat === true) return sendFlowrouteError(reply, problem)
     return sendProblem(reply, problem)
   })
 

@@ -50,7 +50,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * A limit of its own for a group of routes, counted per caller (or by `keyOf`), for a route's
-     * onRequest or preHandler list: the routes that share the hook share the budget.
+     * onRequest or preHandler list: the routes that share the hook share the budget, and a name
+     * asked for again is the same budget (its first rate and key apply).
      */
     budget (name: Extract<RateLimitBudget, 'appverify' | 'sms_check' | 'sms_check_auth_id'>, rate: Rate, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler
     /** Redis, when REDIS_URL is set: whether the shared counters can be reached now. */
@@ -154,9 +155,13 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   })
 
   // createRateLimit rather than rateLimit(): @fastify/rate-limit runs one of its own hooks per request, and a route may need two budgets.
+  // One hook per budget name: route files that name the same budget (the check routes and their Flowroute mount) share its counters.
+  const named = new Map<string, onRequestAsyncHookHandler>()
   fastify.decorate('budget', (name: Extract<RateLimitBudget, 'appverify' | 'sms_check' | 'sms_check_auth_id'>, rate: Rate, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler => {
+    const existing = named.get(name)
+    if (existing !== undefined) return existing
     const check = fastify.createRateLimit({ max: rate.max, timeWindow: rate.windowMs, keyGenerator: keyOf ?? ((request) => callerKey(request).key) })
-    return async (request, reply) => {
+    const hook: onRequestAsyncHookHandler = async (request, reply) => {
       const result = await check(request)
       if (result.isAllowed) return
       reply.header('ratelimit-limit', result.max).header('ratelimit-remaining', result.remaining).header('ratelimit-reset', result.ttlInSeconds)
@@ -164,6 +169,8 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       metrics.rateLimited(name)
       throw limitedProblem(name, rate.max, rate.windowMs, result.ttl, result.isBanned)
     }
+    named.set(name, hook)
+    return hook
   })
 
   const failedAuth = fastify.createRateLimit({ max: rateLimit.max, timeWindow: rateLimit.windowMs, keyGenerator: (request) => `auth-failed:${request.ip}` })
