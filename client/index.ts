@@ -9,7 +9,7 @@ type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M
 
 /** The JSON request body of an operation. */
 export type RequestBody<P extends keyof paths, M extends Method> =
-  Operation<P, M> extends { requestBody: { content: { 'application/json': infer B } } } ? B : never
+  Operation<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
 
 /** The JSON body of an operation's success answer (200 or 201). */
 export type ResponseBody<P extends keyof paths, M extends Method> =
@@ -47,6 +47,8 @@ export type RevocationResponse = ResponseBody<'/v1/tokens/revoke', 'post'>
 export type Introspection = ResponseBody<'/v1/tokens/introspect', 'post'>
 export type Jwks = ResponseBody<'/.well-known/jwks.json', 'get'>
 export type Health = ResponseBody<'/health/live', 'get'>
+export type ServiceIndex = ResponseBody<'/', 'get'>
+export type AuthorizationServerMetadata = ResponseBody<'/.well-known/oauth-authorization-server', 'get'>
 
 /**
  * Every failure: a problem+json answer (status, code and the problem's members), an answer that is
@@ -95,7 +97,7 @@ export interface ClientOptions {
 interface Call {
   method: 'GET' | 'POST' | 'DELETE'
   path: string
-  query?: Record<string, string | undefined>
+  query?: Record<string, string | number | undefined>
   body?: unknown
 }
 
@@ -109,16 +111,23 @@ function retryAfterSeconds (header: string | null): number | undefined {
 
 const segment = (value: string): string => encodeURIComponent(value)
 
-/** What createClient returns; every method throws TokenmintError on failure. */
+/**
+ * What createClient returns; every method throws TokenmintError on failure. Each method is named
+ * after its operation's operationId in openapi.yaml (a test checks that every operation has one).
+ */
 export interface TokenmintClient {
   /** A client authorised as a mobile SDK is: Bearer token plus X-Instance-Id, no API key. */
   withToken: (token: string, instanceId?: string) => TokenmintClient
+  /** GET / with DOCS_ENABLED=false: the service's version and links (with Swagger UI on, GET / redirects to /docs). */
+  serviceIndex: () => Promise<ServiceIndex>
   /** POST /gen-jwt (API key): a short-lived access token, bound to `instance_id` when given. */
   genJwt: (body?: GenJwtRequest) => Promise<TokenResponse>
   /** GET /v1/me (Bearer): the verified claims of this client's token. */
   me: () => Promise<MeResponse>
-  /** GET /v1/token/{phone}[/{xid}] (API key or Bearer): an App Verify token in its JSON form. */
-  appVerifyToken: (phoneNumber: string, xid?: string) => Promise<AppVerifyToken>
+  /** GET /v1/token/{phone} (API key or Bearer): an App Verify token in its JSON form, with a fresh xid. */
+  appVerifyToken: (phoneNumber: string) => Promise<AppVerifyToken>
+  /** GET /v1/token/{phone}/{xid} (API key or Bearer): an App Verify token for your transaction id. */
+  appVerifyTokenForXid: (phoneNumber: string, xid: string) => Promise<AppVerifyToken>
   /** GET /v1/transactions/{xid} (API key): one App Verify transaction. */
   transaction: (xid: string) => Promise<Transaction>
   /** GET /v1/transactions (API key): a phone number's transactions, newest first; pass next_cursor on as cursor. */
@@ -145,8 +154,12 @@ export interface TokenmintClient {
   introspect: (token: string) => Promise<Introspection>
   /** GET /.well-known/jwks.json: the public verification keys. */
   jwks: () => Promise<Jwks>
-  /** GET /health/live, or /health/ready with `ready` (throws 503 store_unavailable when the store is down). */
-  health: (ready?: boolean) => Promise<Health>
+  /** GET /health/live: the process answers. */
+  health: () => Promise<Health>
+  /** GET /health/ready: the store (and Redis) answer; throws 503 store_unavailable when the store is down. */
+  ready: () => Promise<Health>
+  /** GET /.well-known/oauth-authorization-server: where the OAuth endpoints are (RFC 8414). */
+  authorizationServerMetadata: () => Promise<AuthorizationServerMetadata>
 }
 
 export function createClient (options: ClientOptions): TokenmintClient {
@@ -159,7 +172,7 @@ export function createClient (options: ClientOptions): TokenmintClient {
 
   async function send (call: Call): Promise<Response> {
     const url = new URL(base + call.path)
-    for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, value)
+    for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value))
     const headers: Record<string, string> = { accept: 'application/json', ...credentials }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
     let response: Response
@@ -191,10 +204,12 @@ export function createClient (options: ClientOptions): TokenmintClient {
     withToken (token: string, instanceId?: string) {
       return createClient({ baseUrl: base, token, ...(instanceId === undefined ? {} : { instanceId }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) })
     },
+    serviceIndex: async (): Promise<ServiceIndex> => await json({ method: 'GET', path: '/' }),
     genJwt: async (body: GenJwtRequest = {}): Promise<TokenResponse> => await json({ method: 'POST', path: '/gen-jwt', body }),
     me: async (): Promise<MeResponse> => await json({ method: 'GET', path: '/v1/me' }),
-    appVerifyToken: async (phoneNumber: string, xid?: string): Promise<AppVerifyToken> =>
-      await json({ method: 'GET', path: `/v1/token/${segment(phoneNumber)}${xid === undefined ? '' : `/${segment(xid)}`}` }),
+    appVerifyToken: async (phoneNumber: string): Promise<AppVerifyToken> => await json({ method: 'GET', path: `/v1/token/${segment(phoneNumber)}` }),
+    appVerifyTokenForXid: async (phoneNumber: string, xid: string): Promise<AppVerifyToken> =>
+      await json({ method: 'GET', path: `/v1/token/${segment(phoneNumber)}/${segment(xid)}` }),
     transaction: async (xid: string): Promise<Transaction> => await json({ method: 'GET', path: `/v1/transactions/${segment(xid)}` }),
     transactions: async (query: TransactionsQuery): Promise<TransactionList> =>
       await json({ method: 'GET', path: '/v1/transactions', query: { ...query } }),
@@ -212,6 +227,8 @@ export function createClient (options: ClientOptions): TokenmintClient {
     revoke: async (token: string): Promise<RevocationResponse> => await json({ method: 'POST', path: '/v1/tokens/revoke', body: { token } }),
     introspect: async (token: string): Promise<Introspection> => await json({ method: 'POST', path: '/v1/tokens/introspect', body: { token } }),
     jwks: async (): Promise<Jwks> => await json({ method: 'GET', path: '/.well-known/jwks.json' }),
-    health: async (ready = false): Promise<Health> => await json({ method: 'GET', path: ready ? '/health/ready' : '/health/live' })
+    health: async (): Promise<Health> => await json({ method: 'GET', path: '/health/live' }),
+    ready: async (): Promise<Health> => await json({ method: 'GET', path: '/health/ready' }),
+    authorizationServerMetadata: async (): Promise<AuthorizationServerMetadata> => await json({ method: 'GET', path: '/.well-known/oauth-authorization-server' })
   }
 }

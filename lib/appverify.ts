@@ -117,13 +117,6 @@ export const DEFAULT_PAGE_LIMIT = 20
 export const MAX_PAGE_LIMIT = 100
 
 /** A `limit` query value (already matched against ^[0-9]{1,3}$) as 1..100, or undefined. */
-export function parseLimit (text: string | undefined): number | undefined {
-  if (text === undefined) return DEFAULT_PAGE_LIMIT
-  if (!/^[0-9]{1,3}$/.test(text)) return undefined
-  const limit = Number(text)
-  return limit >= 1 && limit <= MAX_PAGE_LIMIT ? limit : undefined
-}
-
 /** A transaction is active until its token expires. */
 export function transactionStatus (expiresAt: Date, nowMs: number): 'active' | 'expired' {
   return expiresAt.getTime() > nowMs ? 'active' : 'expired'

@@ -8,7 +8,7 @@ import { DpopNonces } from '../lib/dpop-nonce.js'
 import { invalidToken, missingToken, Problem } from '../lib/problem.js'
 
 /** The OpenAPI security schemes; a route's `schema.security` is what the auth hook enforces. */
-export type SecurityScheme = 'apiKey' | 'bearerAuth' | 'clientSecretBasic'
+export type SecurityScheme = 'apiKey' | 'bearerAuth' | 'dpopAuth' | 'clientSecretBasic'
 
 export type Principal =
   | { kind: 'api_key', client: ApiClient }
@@ -147,7 +147,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorateRequest('principal', null)
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]) {
     const acceptsKey = schemes.includes('apiKey')
-    const acceptsBearer = schemes.includes('bearerAuth')
+    const acceptsBearer = schemes.includes('bearerAuth') || schemes.includes('dpopAuth')
     let principal: Principal
     if (schemes.includes('clientSecretBasic') && request.headers['x-api-key'] === undefined && /^Basic /i.test(request.headers.authorization ?? '')) {
       principal = verifyClientBasic(request)

@@ -18,12 +18,53 @@ export const OPENAPI_INFO = {
     '   revoke and introspect tokens under **tokens**.',
     '',
     'Errors are RFC 9457 `application/problem+json` with a stable `code`.'
-  ].join('\n')
+  ].join('\n'),
+  contact: { name: 'The operators of this tokenmint instance' },
+  license: { name: 'MIT' }
+}
+
+/** Where `npm start` serves on development defaults; Swagger UI is given the address it was loaded from instead. */
+export const DEVELOPMENT_SERVER = { url: 'http://127.0.0.1:3000', description: '`npm start` on development defaults' }
+
+/** Request headers every route that takes a token accepts, shown as fields in Swagger UI (the auth hook reads them). */
+const TOKEN_HEADERS = {
+  'x-instance-id': { type: 'string', maxLength: 256, description: 'The app instance a device-bound token (instance_id) was minted for; required with such a token' },
+  dpop: { type: 'string', maxLength: 4096, description: 'RFC 9449 proof for a key-bound token sent as `Authorization: DPoP <token>`; required with such a token' }
+}
+
+interface RouteSchema {
+  security?: Array<Record<string, unknown>>
+  headers?: { type?: string, properties?: Record<string, unknown> }
+  [key: string]: unknown
+}
+
+/** Adds the token headers to the documented request headers of every operation that accepts a token. */
+export function documentTokenHeaders (schema: RouteSchema | undefined): RouteSchema | undefined {
+  if (schema?.security?.some((requirement) => 'bearerAuth' in requirement) !== true) return schema
+  const headers = schema.headers ?? {}
+  return { ...schema, headers: { type: 'object', ...headers, properties: { ...TOKEN_HEADERS, ...headers.properties } } }
+}
+
+interface OpenApiOperation {
+  requestBody?: { required?: boolean, content?: Record<string, { schema?: { $ref?: string }, examples?: unknown }> }
+  'x-body-optional'?: boolean
 }
 
 interface OpenApiDocument {
   components?: { schemas?: Record<string, Record<string, unknown>> }
-  paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { $ref?: string }, examples?: unknown }> } }>>
+  paths?: Record<string, Record<string, OpenApiOperation>>
+}
+
+/** A route that declares `x-body-optional` accepts a request without a body (POST /gen-jwt): its requestBody is not required. */
+export function markOptionalBodies (document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      if (operation['x-body-optional'] !== true) continue
+      delete operation['x-body-optional']
+      if (operation.requestBody !== undefined) operation.requestBody.required = false
+    }
+  }
+  return document
 }
 
 /**
@@ -54,6 +95,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.0.3',
       info: OPENAPI_INFO,
+      servers: [DEVELOPMENT_SERVER],
       tags: [
         { name: 'mobile', description: 'Mobile authorization: mint and use access tokens' },
         { name: 'appverify', description: 'Telesign App Verify tokens and their transactions' },
@@ -61,19 +103,22 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
         { name: 'auth', description: 'Users and password login' },
         { name: 'tokens', description: 'Token lifecycle: revocation (RFC 7009) and introspection (RFC 7662)' },
         { name: 'keys', description: 'Public verification keys (JWKS)' },
-        { name: 'health', description: 'Liveness and readiness' }
+        { name: 'health', description: 'Liveness and readiness' },
+        ...(fastify.config.sms.flowrouteCompat.enabled ? [{ name: 'flowroute', description: 'Flowroute\'s sms-verification API, for its unmodified clients (FLOWROUTE_COMPAT)' }] : [])
       ],
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Server-to-server API key (API_KEYS)' },
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /gen-jwt or login (paste the token alone: Swagger UI adds "Bearer ")' },
+          dpopAuth: { type: 'http', scheme: 'DPoP', description: 'A key-bound access token (dpop_jkt) as `Authorization: DPoP <token>`, with a fresh `DPoP` proof header per request (RFC 9449)' },
           clientSecretBasic: { type: 'http', scheme: 'basic', description: 'An API client\'s id and secret (RFC 6749 client_secret_basic), for the OAuth revocation and introspection endpoints; an API_KEYS key\'s id is its key id' }
         }
       }
     },
-    transformObject: (documentObject) => moveRequestExamples(
+    transform: ({ schema, url }) => ({ schema: documentTokenHeaders(schema as RouteSchema | undefined) as never, url }),
+    transformObject: (documentObject) => markOptionalBodies(moveRequestExamples(
       (documentObject as { openapiObject: OpenApiDocument }).openapiObject
-    ) as never,
+    )) as never,
     refResolver: {
       buildLocalReference (json, _baseUri, _fragment, i) {
         return typeof json.$id === 'string' ? json.$id : `def-${i}`
@@ -93,6 +138,12 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     },
     // The CSP is set per request (below) rather than by staticCSP, whose fixed policy upgrades every asset to https.
     staticCSP: false,
+    // Try it out calls the address the page was loaded from (PUBLIC_URL behind a proxy), not the development default.
+    transformSpecification: (specification, request) => ({
+      ...specification,
+      servers: [{ url: fastify.config.publicUrl ?? `${request.protocol}://${request.host}`, description: 'This service' }]
+    }),
+    transformSpecificationClone: true,
     uiHooks: {
       onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
         reply.header('content-security-policy', docsCsp(fastify.swaggerCSP, request.protocol === 'https'))

@@ -6,7 +6,7 @@ import { parsePhone } from '../../lib/phone.js'
 import { notFound, Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
 import { AppVerifyTokenResponseSchema } from '../../schemas/appverify.js'
-import { keyOrBearerSecurity, problemResponses, ref } from '../../schemas/common.js'
+import { keyOrBearerSecurity, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 
 const PhoneParam = Type.String({
   description: 'E.164 (`+15551234567`, percent-encode the plus as `%2B` if your client needs to) or the 11-digit NANP form `15551234567`',
@@ -30,12 +30,12 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // One budget per caller for both paths: alternating between them must not double a caller's rate.
   const limitPerClient = fastify.budget('appverify', settings.rateLimit)
   const security = settings.public ? [] : keyOrBearerSecurity
-  const problems = settings.public ? problemResponses(400, 409, 429, 503) : problemResponses(400, 401, 409, 429, 503)
+  const problems = settings.public ? problemResponses(400, 403, 405, 409, 429, 503) : problemResponses(400, 401, 403, 405, 409, 429, 503)
 
   const response = {
     200: {
       description: 'The bare token as text/plain (what Telesign\'s SDKs read), or JSON with `Accept: application/json`',
-      headers: { allow: { type: 'string', enum: ['GET'], description: 'Always GET' } },
+      headers: { Allow: { type: 'string', enum: ['GET'], description: 'Always GET' }, 'Cache-Control': { type: 'string', enum: ['no-store'], description: 'A token is never cached' }, ...RATE_LIMIT_HEADERS },
       content: {
         'text/plain': { schema: Type.String({ description: 'The compact JWT', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOi...' }) },
         'application/json': { schema: ref(AppVerifyTokenResponseSchema) }
@@ -72,6 +72,7 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { rateLimit: false },
     exposeHeadRoute: false,
     schema: {
+      operationId: 'appVerifyToken',
       tags: ['appverify'],
       summary: 'Issue an App Verify token for a phone number (fresh xid)',
       description,
@@ -86,6 +87,7 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { rateLimit: false, validationProblems: { xid: invalidXid } },
     exposeHeadRoute: false,
     schema: {
+      operationId: 'appVerifyTokenForXid',
       tags: ['appverify'],
       summary: 'Issue an App Verify token for a phone number and your transaction id',
       description: `${description} An xid that was already issued is 409 xid_exists.`,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthSchema, problemResponses, ref, ServiceIndexSchema } from '../../schemas/common.js'
+import { HealthSchema, okResponse, problemResponses, ServiceIndexSchema } from '../../schemas/common.js'
 import { serviceUnavailable } from '../../lib/problem.js'
 import { VERSION } from '../../lib/version.js'
 
@@ -9,9 +9,15 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // GET / is where people look first: browsers go to the docs, anything else learns where things are.
   fastify.get('/', {
     schema: {
+      operationId: 'serviceIndex',
       tags: ['health'],
       summary: 'Where to start: a redirect to /docs when Swagger UI is on, else the service\'s links',
-      response: { 200: ref(ServiceIndexSchema), 302: { description: 'To /docs (Swagger UI)' } }
+      description: 'Browsers go to Swagger UI; with DOCS_ENABLED=false the answer names the version and where health and keys are.',
+      response: {
+        200: okResponse('The service\'s links (DOCS_ENABLED=false)', ServiceIndexSchema),
+        302: { description: 'To /docs (Swagger UI)', headers: { location: { type: 'string', enum: ['/docs'], description: 'Swagger UI' } } },
+        ...problemResponses(429)
+      }
     },
     config: { rateLimit: false }
   }, async (_request, reply) => {
@@ -21,18 +27,22 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/health/live', {
     schema: {
+      operationId: 'health',
       tags: ['health'],
       summary: 'Liveness: the process answers',
-      response: { 200: ref(HealthSchema) }
+      description: 'For a liveness probe: answers while the process can serve, whatever its dependencies do. Not rate limited.',
+      response: { 200: okResponse('The process is up', HealthSchema) }
     },
     config: { rateLimit: false }
   }, async () => ({ status: 'ok' as const, version: VERSION }))
 
   fastify.get('/health/ready', {
     schema: {
+      operationId: 'ready',
       tags: ['health'],
       summary: 'Readiness: the store answers (and Redis, with REDIS_URL)',
-      response: { 200: ref(HealthSchema), ...problemResponses(503) }
+      description: 'For a readiness probe: 200 once the store answers within 2 s and its indexes exist (and Redis answers, with REDIS_URL); 503 otherwise, and while shutting down. Not rate limited.',
+      response: { 200: okResponse('Ready to serve', HealthSchema), ...problemResponses(503) }
     },
     config: { rateLimit: false }
   }, async () => {

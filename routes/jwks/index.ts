@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses, ref } from '../../schemas/common.js'
+import { okResponse, problemResponses } from '../../schemas/common.js'
 import { JwksSchema } from '../../schemas/lifecycle.js'
 
 /** Verifiers cache the key set this long; the rotation runbook waits at least this before a new key signs. */
@@ -10,11 +10,12 @@ const jwksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/.well-known/jwks.json', {
     schema: {
+      operationId: 'jwks',
       tags: ['keys'],
       summary: 'Public keys that verify access tokens (JWKS)',
       description: 'Public members (`kty crv x y kid alg use`) of every ES256/EdDSA verification key, the signing key first. ' +
         'Empty with HS256: a symmetric key is never published.',
-      response: { 200: ref(JwksSchema), ...problemResponses(429) }
+      response: { 200: okResponse('The key set (cache it for up to 300 s)', JwksSchema, { 'Cache-Control': { type: 'string', description: 'public, max-age=300' } }), ...problemResponses(429) }
     },
     // Public, cached and cheap: only the local flood guard counts it, so it stays up when Redis is down.
     config: { rateLimit: false }

@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { apiKeySecurity, bearerSecurity, problemResponses, ref } from '../../schemas/common.js'
+import { apiKeySecurity, bearerSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from '../../schemas/tokens.js'
 
 const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -8,6 +7,8 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'mint' } })
   fastify.post('/gen-jwt', {
     schema: {
+      operationId: 'genJwt',
+      'x-body-optional': true,
       tags: ['mobile'],
       summary: 'Mint a short-lived access token for a mobile app',
       description: 'With `instance_id` the token is bound to that app instance (send it back as `X-Instance-Id`); ' +
@@ -15,7 +16,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         '(`cnf.jkt`) and must be presented as `Authorization: DPoP <token>` with a `DPoP` proof (RFC 9449).',
       security: apiKeySecurity,
       body: ref(GenJwtRequestSchema),
-      response: { 200: ref(TokenResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      response: { 200: okResponse('The access token', TokenResponseSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
     },
     // A bodiless POST (curl -X POST) means "a generic token", the same as {}.
     preValidation: async (request) => {
@@ -43,14 +44,12 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/me', {
     schema: {
+      operationId: 'me',
       tags: ['mobile'],
       summary: 'The verified claims of the presented access token',
       description: 'The first call a mobile SDK makes after initialising with `Bearer <token>`.',
       security: bearerSecurity,
-      headers: Type.Object({
-        'x-instance-id': Type.Optional(Type.String({ description: 'Required when the token is bound to an instance_id' }))
-      }),
-      response: { 200: ref(MeResponseSchema), ...problemResponses(401, 429, 503) }
+      response: { 200: okResponse('The token\'s claims', MeResponseSchema, RATE_LIMIT_HEADERS), ...problemResponses(401, 403, 429, 503) }
     }
   }, async (request) => {
     const principal = request.principal

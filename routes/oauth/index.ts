@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ref } from '../../schemas/common.js'
+import { okResponse, problemResponses } from '../../schemas/common.js'
 import { AuthorizationServerMetadataSchema } from '../../schemas/lifecycle.js'
 
 /** RFC 8414 authorization server metadata: where OAuth libraries discover revocation, introspection and the keys. */
@@ -7,10 +7,11 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const configured = fastify.config.publicUrl
   fastify.get('/.well-known/oauth-authorization-server', {
     schema: {
+      operationId: 'authorizationServerMetadata',
       tags: ['keys'],
       summary: 'OAuth authorization server metadata (RFC 8414)',
       description: 'Set PUBLIC_URL in production: without it the URLs are built from the request, which a proxy may change.',
-      response: { 200: ref(AuthorizationServerMetadataSchema) }
+      response: { 200: okResponse('Where the OAuth endpoints and keys are, and how clients authenticate there', AuthorizationServerMetadataSchema), ...problemResponses(429) }
     },
     config: { rateLimit: false }
   }, async (request, reply) => {

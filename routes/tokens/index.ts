@@ -3,7 +3,7 @@ import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
-import { clientOrBearerSecurity, clientSecurity, problemResponses, ref } from '../../schemas/common.js'
+import { clientOrBearerSecurity, clientSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
 import type { Introspection } from '../../schemas/lifecycle.js'
 
@@ -15,6 +15,8 @@ function mayActOn (principal: Principal | null, claims: AccessClaims): boolean {
   if (principal?.kind === 'api_key') return principal.client.scopes.includes('admin') || claims.client_id === principal.client.id
   return principal?.kind === 'token' && principal.claims.sub === claims.sub
 }
+
+const NO_STORE = { type: 'string', enum: ['no-store'], description: 'Never cached (RFC 7009/7662)' }
 
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // RFC 7009 and 7662 send application/x-www-form-urlencoded; here only (every other route takes JSON alone).
@@ -47,6 +49,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/tokens/revoke', {
     schema: {
+      operationId: 'revoke',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       tags: ['tokens'],
       summary: 'Revoke an access token (RFC 7009)',
@@ -56,7 +59,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'A revoked token is refused by every route on every instance sharing the store until it expires.',
       security: clientOrBearerSecurity,
       body: ref(TokenRequestSchema),
-      response: { 200: ref(RevocationResponseSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      response: { 200: okResponse('Done (or nothing to do): always `{}`', RevocationResponseSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
     },
     // Read by the auth plugin's onRoute hook, which runs before this file's: client_id and client_secret in the form body.
     config: { clientSecretPost: true }
@@ -69,6 +72,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/tokens/introspect', {
     schema: {
+      operationId: 'introspect',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       tags: ['tokens'],
       summary: 'Introspect an access token (RFC 7662)',
@@ -77,7 +81,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'otherwise `active: true` with its claims.',
       security: clientSecurity,
       body: ref(TokenRequestSchema),
-      response: { 200: ref(IntrospectionSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      response: { 200: okResponse('Whether the token is active, and its claims when it is', IntrospectionSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
     },
     config: { clientSecretPost: true }
   }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { apiKeySecurity, problemResponses, ref } from '../../schemas/common.js'
+import { apiKeySecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { CredentialsSchema, UserSchema } from '../../schemas/lifecycle.js'
 
 const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -8,13 +8,14 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'accounts' } })
   fastify.post('/v1/users', {
     schema: {
+      operationId: 'createUser',
       tags: ['auth'],
       summary: 'Create a user who can log in',
       description: 'The username is NFKC-normalised and lower-cased (3..64 characters of `a-z 0-9 . _ -`); ' +
         'the password (8..128 characters, NFKC) is stored only as a scrypt hash.',
       security: apiKeySecurity,
       body: ref(CredentialsSchema),
-      response: { 201: ref(UserSchema), ...problemResponses(400, 401, 409, 413, 415, 429, 503) }
+      response: { 201: okResponse('Created', UserSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const user = await fastify.accounts.create(request.body.username, request.body.password)
@@ -24,13 +25,15 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.delete('/v1/users/:username', {
     schema: {
+      operationId: 'deleteUser',
       tags: ['auth'],
       summary: 'Delete a user; tokens already issued to them stop working',
+      description: 'The username is normalised as at creation. Every token issued to the user is refused from then on (the user no longer exists), on every instance sharing the store.',
       security: apiKeySecurity,
       params: Type.Object({ username: Type.String({ maxLength: 256 }) }),
       response: {
         204: { description: 'Deleted', type: 'null' },
-        ...problemResponses(400, 401, 404, 429, 503)
+        ...problemResponses(400, 401, 403, 404, 414, 429, 503)
       }
     }
   }, async (request, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ValidationProblems } from '../../plugins/errors.js'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { invalidApiUsage } from '../../lib/verification.js'
-import { apiKeySecurity, keyOrBearerSecurity, problemResponse, problemResponses, ref } from '../../schemas/common.js'
+import { apiKeySecurity, keyOrBearerSecurity, okResponse, problemExample, problemResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import {
   CheckVerificationRequestSchema,
   StartVerificationRequestSchema,
@@ -14,7 +14,11 @@ import {
 } from '../../schemas/verifications.js'
 
 const checkProblems = {
-  400: problemResponse('Wrong, expired or unknown code or auth_id, malformed input: Flowroute reason, message, attempts_left, verification_status (problem+json)', VerificationProblemSchema)
+  400: problemResponse(400, {
+    description: 'Wrong, expired or unknown code or auth_id, malformed input: Flowroute reason, message, attempts_left, verification_status',
+    schema: VerificationProblemSchema,
+    example: problemExample(400, 'invalid_auth_code', 'Incorrect code. 2 attempts left.', { reason: 'InvalidAuthCode', message: 'Incorrect code. 2 attempts left.', attempts_left: 2, verification_status: 'pending' })
+  })
 }
 
 const AuthIdParams = Type.Object({
@@ -43,6 +47,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/verifications', {
     schema: {
+      operationId: 'createVerification',
       tags: ['verification'],
       summary: 'Send a verification code by SMS (or resend it)',
       description: 'Creates a verification and sends AUTH_MESSAGE with a fresh code to `recipient`. The same `auth_id` while ' +
@@ -50,7 +55,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'Once a verification has ended (approved, canceled, expired), its auth_id can start a new one.',
       security: keyOrBearerSecurity,
       body: ref(StartVerificationRequestSchema),
-      response: { 201: ref(VerificationStartedSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
+      response: { 201: okResponse('The code was sent', VerificationStartedSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503) }
     },
     config: {
       validationProblems: {
@@ -64,13 +69,14 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/verifications/check', {
     schema: {
+      operationId: 'checkVerification',
       tags: ['verification'],
       summary: 'Check a code',
       description: 'Each check spends one of RETRIES_ALLOWED attempts atomically; a code is single-use. ' +
         'On success the answer carries a verified-phone token unless VERIFIED_TOKEN=false.',
       security: keyOrBearerSecurity,
       body: ref(CheckVerificationRequestSchema),
-      response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 413, 415, 429, 503), ...checkProblems }
+      response: { 200: okResponse('Approved', VerificationApprovedSchema, RATE_LIMIT_HEADERS), ...problemResponses(401, 403, 413, 415, 429, 503), ...checkProblems }
     },
     ...checkLimits,
     config: { rateLimit: false, validationProblems: checkInputProblems }
@@ -80,6 +86,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/verifications', {
     schema: {
+      operationId: 'checkVerificationByQuery',
       tags: ['verification'],
       summary: 'Check a code (Flowroute form)',
       description: 'Flowroute\'s `GET ?auth_id=&code=`, equivalent to POST /v1/verifications/check. Prefer the POST: ' +
@@ -89,7 +96,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         auth_id: Type.String({ minLength: 1, maxLength: 120 }),
         code: Type.String({ pattern: '^[0-9]{4,10}$', description: 'Exactly CODE_LENGTH ASCII digits' })
       }, { additionalProperties: false }),
-      response: { 200: ref(VerificationApprovedSchema), ...problemResponses(401, 429, 503), ...checkProblems }
+      response: { 200: okResponse('Approved', VerificationApprovedSchema, RATE_LIMIT_HEADERS), ...problemResponses(401, 403, 429, 503), ...checkProblems }
     },
     ...checkLimits,
     config: { rateLimit: false, validationProblems: checkInputProblems }
@@ -99,12 +106,13 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/v1/verifications/:auth_id', {
     schema: {
+      operationId: 'verificationStatus',
       tags: ['verification'],
       summary: 'The status of a verification',
       description: 'pending, approved, expired, max_attempts_reached or canceled; kept VERIFICATION_RETENTION seconds after it ends.',
       security: apiKeySecurity,
       params: AuthIdParams,
-      response: { 200: ref(VerificationSchema), ...problemResponses(400, 401, 404, 429, 503) }
+      response: { 200: okResponse('The verification', VerificationSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 404, 414, 429, 503) }
     }
   }, async (request) => {
     const view = await service.status(request.params.auth_id)
@@ -114,12 +122,13 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.delete('/v1/verifications/:auth_id', {
     schema: {
+      operationId: 'cancelVerification',
       tags: ['verification'],
       summary: 'Cancel a verification',
       description: 'A pending verification becomes canceled and its code stops working; one that already ended is left as it is.',
       security: apiKeySecurity,
       params: AuthIdParams,
-      response: { 204: Type.Null({ description: 'Canceled (or already ended)' }), ...problemResponses(400, 401, 404, 429, 503) }
+      response: { 204: Type.Null({ description: 'Canceled (or already ended)' }), ...problemResponses(400, 401, 403, 404, 414, 429, 503) }
     }
   }, async (request, reply) => {
     if (!(await service.cancel(request.params.auth_id))) throw notFound('unknown_auth_id', 'No verification exists for this auth_id.')

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
 import { test } from 'tap'
 import type { Test } from 'tap'
 import type { Env } from '../../lib/config.js'
@@ -89,11 +91,11 @@ test('mobile flow: the backend mints a device-bound token, the app uses it like 
 
 test('App Verify tokens and their transactions', async (t) => {
   const { backend } = await harness(t)
-  const issued = await backend.appVerifyToken(PHONE, 'order-42')
+  const issued = await backend.appVerifyTokenForXid(PHONE, 'order-42')
   t.match(issued, { xid: 'order-42', phone_number: PHONE, expires_at: String })
   t.match(decodeJwt(issued.token).payload, { phn: PHONE, xid: 'order-42' })
 
-  const again = await failure(t, () => backend.appVerifyToken(PHONE, 'order-42'))
+  const again = await failure(t, () => backend.appVerifyTokenForXid(PHONE, 'order-42'))
   t.match(again, { status: 409, code: 'xid_exists' })
 
   const fresh = await backend.appVerifyToken('15551234567')
@@ -107,10 +109,10 @@ test('App Verify tokens and their transactions', async (t) => {
   t.match(await backend.transaction('order-42'), { xid: 'order-42', phone_number: PHONE, status: 'active', issued_at: String, expires_at: issued.expires_at })
   t.match(await failure(t, () => backend.transaction('no-such-xid')), { status: 404, code: 'not_found' })
 
-  const first = await backend.transactions({ phone_number: PHONE, limit: '2' })
+  const first = await backend.transactions({ phone_number: PHONE, limit: 2 })
   t.equal(first.items.length, 2)
   t.type(first.next_cursor, 'string')
-  const second = await backend.transactions({ phone_number: PHONE, limit: '2', cursor: String(first.next_cursor) })
+  const second = await backend.transactions({ phone_number: PHONE, limit: 2, cursor: String(first.next_cursor) })
   t.equal(second.items.length, 1)
   const xids = [...first.items, ...second.items].map((item) => item.xid)
   t.same(xids.sort(), [fromApp.xid, fresh.xid, 'order-42'].sort(), 'every transaction once, across pages')
@@ -175,7 +177,8 @@ test('users, login, revocation and introspection', async (t) => {
 test('health, JWKS and Retry-After', async (t) => {
   const { backend } = await harness(t, { APPVERIFY_RATE_LIMIT: '1 per minute', JWT_ALGORITHM: 'ES256' })
   t.match(await backend.health(), { status: 'ok' })
-  t.match(await backend.health(true), { status: 'ok' })
+  t.match(await backend.ready(), { status: 'ok' })
+  t.match(await backend.authorizationServerMetadata(), { issuer: String, revocation_endpoint: /\/v1\/tokens\/revoke$/ })
   const { keys } = await backend.jwks()
   t.equal(keys.length, 1)
   t.match(keys[0], { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: String })
@@ -211,6 +214,18 @@ test('failures that are not problem+json answers', async (t) => {
 
   await failure(t, () => proxy.withToken('tok', 'device-9').me())
   t.same(requests[1]?.headers, { accept: 'application/json', authorization: 'Bearer tok', 'x-instance-id': 'device-9' }, 'withToken sends no API key, custom fetch kept')
-  await failure(t, () => proxy.transactions({ phone_number: '+15551234567', limit: '5' }))
+  await failure(t, () => proxy.transactions({ phone_number: '+15551234567', limit: 5 }))
   t.equal(requests[2]?.url, `${baseUrl}v1/transactions?phone_number=%2B15551234567&limit=5`, 'query encoded, base URL slash handled')
+})
+
+test('every operation in openapi.yaml is a client method named by its operationId', async (t) => {
+  const document = parseYaml(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')) as { paths: Record<string, Record<string, { operationId?: string }>> }
+  const client = createClient({ baseUrl: 'http://127.0.0.1:1' }) as unknown as Record<string, unknown>
+  const operationIds = Object.values(document.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId))
+  t.ok(operationIds.length >= 20)
+  for (const operationId of operationIds) {
+    t.type(operationId, 'string', 'the operation has an operationId')
+    t.type(client[String(operationId)], 'function', `client.${String(operationId)}()`)
+  }
+  t.equal(new Set(operationIds).size, operationIds.length, 'operationIds are unique')
 })

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
 import { jwtVerify } from 'jose'
 import {
-  appVerifyClaims, createAppVerifySigner, decodeCursor, encodeCursor, isValidXid, parseLimit,
+  appVerifyClaims, createAppVerifySigner, decodeCursor, encodeCursor, isValidXid,
   prefersJson, tokenSha256, transactionStatus
 } from '../../lib/appverify.js'
 
@@ -68,14 +68,6 @@ test('cursors round-trip and anything else is refused', async (t) => {
     b64([1, { $gt: '' }]), b64([Number.MAX_SAFE_INTEGER + 2, 'a']), b64(null)
   ]
   for (const bad of refused) t.equal(decodeCursor(bad), undefined, bad.slice(0, 40))
-})
-
-test('limit: 1..100, default 20', async (t) => {
-  t.equal(parseLimit(undefined), 20)
-  t.equal(parseLimit('1'), 1)
-  t.equal(parseLimit('100'), 100)
-  t.equal(parseLimit('007'), 7)
-  for (const bad of ['0', '101', '999', '-1', '1.5', '', 'abc', '1000']) t.equal(parseLimit(bad), undefined, bad)
 })
 
 test('status is active until expires_at', async (t) => {
