@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import AjvCompiler from '@fastify/ajv-compiler'
 import { LogController } from 'fastify'
 import SonicBoomModule from 'sonic-boom'
 import PinoPretty from 'pino-pretty'
@@ -99,19 +98,6 @@ export function prettyLogs (config: Config, isTerminal = process.stdout.isTTY): 
   return config.logFormat === 'pretty' || (config.logFormat === 'auto' && config.nodeEnv === 'development' && isTerminal)
 }
 
-type ValidatorFactory = ReturnType<typeof AjvCompiler>
-
-/**
- * JSON bodies are validated as sent, nothing coerced (a number is never taken for a string); query
- * strings and path parameters are text, so there (and only there) a value declared as an integer,
- * such as `limit`, is read as one.
- */
-export const buildTextAwareValidator: ValidatorFactory = (externalSchemas, options) => {
-  const json = AjvCompiler()(externalSchemas, options)
-  const text = AjvCompiler()(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: true } } as typeof options)
-  return ((route: { httpPart?: string }) => (route.httpPart === 'querystring' || route.httpPart === 'params' ? text : json)(route as never)) as never
-}
-
 /** The exact Fastify options production uses; tests build the app with the same ones. */
 export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
@@ -143,7 +129,6 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
       // Contract §0: unknown properties are rejected, and nothing is coerced into a string.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, keywords: ['x-request-examples'] }
     },
-    schemaController: { compilersFactory: { buildValidator: buildTextAwareValidator } },
     // Router-level errors (bad percent-encoding, over-long parameters) get the same problem+json.
     frameworkErrors: (error, _request, reply) => { sendProblem(reply, toProblem(error)) },
     clientErrorHandler: (error: Error & { code?: string }, socket) => {

@@ -414,6 +414,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** OAuthError */
+        OAuthError: {
+            error: "invalid_request" | "invalid_client" | "unauthorized_client" | "unsupported_token_type" | "temporarily_unavailable" | "server_error";
+            error_description: string;
+        };
         /** Health */
         Health: {
             /** @enum {string} */
@@ -756,6 +761,24 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
             429: {
                 headers: {
@@ -802,6 +825,24 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ready: {
@@ -820,6 +861,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
@@ -872,7 +931,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1041,6 +1100,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
             401: {
                 headers: {
@@ -1167,7 +1244,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppVerifyTokenResponse"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1354,7 +1431,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppVerifyTokenResponse"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1526,7 +1603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Transaction"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1682,7 +1759,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransactionList"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1960,7 +2037,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationStarted"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2340,7 +2417,7 @@ export interface operations {
                     "application/json": components["schemas"]["Verification"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2499,7 +2576,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2591,6 +2668,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unsupported content type (problem+json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
             429: {
                 headers: {
@@ -2659,6 +2754,24 @@ export interface operations {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
             429: {
                 headers: {
@@ -2715,7 +2828,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2891,7 +3004,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2983,6 +3096,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unsupported content type (problem+json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
             429: {
                 headers: {
@@ -3059,7 +3190,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3235,7 +3366,7 @@ export interface operations {
                     "application/json": components["schemas"]["RevocationResponse"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json); OAuth clients get an OAuth error (application/json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,9 +3382,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "body must have required property 'token'."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json); OAuth clients get an OAuth error (application/json) */
             401: {
                 headers: {
                     /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
@@ -3271,9 +3409,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "The API key is not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json) */
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json); OAuth clients get an OAuth error (application/json) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3289,9 +3434,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "unauthorized_client",
+                     *       "error_description": "This API client may not call mint routes (its scopes: verify)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Body too large (problem+json) */
+            /** @description Body too large (problem+json); OAuth clients get an OAuth error (application/json) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3307,9 +3459,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "The request body is too large."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Unsupported content type (problem+json) */
+            /** @description Unsupported content type (problem+json); OAuth clients get an OAuth error (application/json) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3325,9 +3484,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "Send the body as application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3351,9 +3517,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "Too many requests for the client budget (6000 per 60 s); retry in 12 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3371,6 +3544,13 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "The data store is temporarily unavailable; try again shortly."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };
@@ -3406,7 +3586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Introspection"];
                 };
             };
-            /** @description Malformed request (problem+json) */
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json); OAuth clients get an OAuth error (application/json) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3422,9 +3602,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "body must have required property 'token'."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json); OAuth clients get an OAuth error (application/json) */
             401: {
                 headers: {
                     /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
@@ -3442,9 +3629,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "The API key is not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json) */
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json); OAuth clients get an OAuth error (application/json) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3460,9 +3654,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "unauthorized_client",
+                     *       "error_description": "This API client may not call mint routes (its scopes: verify)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Body too large (problem+json) */
+            /** @description Body too large (problem+json); OAuth clients get an OAuth error (application/json) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3478,9 +3679,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "The request body is too large."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Unsupported content type (problem+json) */
+            /** @description Unsupported content type (problem+json); OAuth clients get an OAuth error (application/json) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3496,9 +3704,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "Send the body as application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3522,9 +3737,16 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "Too many requests for the client budget (6000 per 60 s); retry in 12 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3542,6 +3764,13 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "The data store is temporarily unavailable; try again shortly."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };
@@ -3562,6 +3791,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */

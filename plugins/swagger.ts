@@ -115,7 +115,11 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
         }
       }
     },
-    transform: ({ schema, url }) => ({ schema: documentTokenHeaders(schema as RouteSchema | undefined) as never, url }),
+    // A prefix's "/" route (the Flowroute mount) is documented at the prefix itself: one path, no trailing slash.
+    transform: ({ schema, url }) => ({
+      schema: documentTokenHeaders(schema as RouteSchema | undefined) as never,
+      url: url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url
+    }),
     transformObject: (documentObject) => markOptionalBodies(moveRequestExamples(
       (documentObject as { openapiObject: OpenApiDocument }).openapiObject
     )) as never,

@@ -51,7 +51,7 @@ interface ProblemStatus { description: string, code: string, detail: string, hea
 
 /** What each problem status means here, with a typical example and the headers it carries. */
 const PROBLEM_STATUSES: Record<number, ProblemStatus> = {
-  400: { description: 'Malformed request', code: 'invalid_request', detail: 'body must have required property \'token\'.' },
+  400: { description: 'Malformed request (also any request without a Host header or with malformed HTTP framing)', code: 'invalid_request', detail: 'body must have required property \'token\'.' },
   401: {
     description: 'Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic',
     code: 'invalid_api_key',
@@ -107,6 +107,35 @@ export function problemResponse (status: number, options: { description?: string
     ...(known?.headers === undefined ? {} : { headers: known.headers }),
     content: { 'application/problem+json': { schema: ref(options.schema ?? ProblemSchema), example: options.example ?? problemExample(status) } }
   })
+}
+
+/** RFC 6749 section 5.2 error body, what OAuth libraries read on the RFC 7009/7662 endpoints. */
+export const OAuthErrorSchema = Type.Object({
+  error: Type.Union([
+    Type.Literal('invalid_request'), Type.Literal('invalid_client'), Type.Literal('unauthorized_client'),
+    Type.Literal('unsupported_token_type'), Type.Literal('temporarily_unavailable'), Type.Literal('server_error')
+  ]),
+  error_description: Type.String()
+}, { $id: 'OAuthError', title: 'OAuthError', additionalProperties: false })
+
+const OAUTH_ERRORS: Record<number, string> = { 401: 'invalid_client', 403: 'unauthorized_client', 429: 'temporarily_unavailable', 503: 'temporarily_unavailable' }
+
+/**
+ * Problem statuses of the RFC 7009/7662 endpoints: problem+json for JSON clients, and an OAuth
+ * error body as application/json for OAuth clients (form bodies or HTTP Basic).
+ */
+export function oauthProblemResponses (...statuses: number[]): Record<number, TSchema> {
+  const responses: Record<number, TSchema> = {}
+  for (const status of statuses) {
+    const problem = problemResponse(status) as unknown as { description: string, content: Record<string, unknown> }
+    const example = { error: OAUTH_ERRORS[status] ?? 'invalid_request', error_description: String(problemExample(status).detail) }
+    responses[status] = Type.Unsafe({
+      ...problem,
+      description: `${problem.description}; OAuth clients get an OAuth error (application/json)`,
+      content: { ...problem.content, 'application/json': { schema: ref(OAuthErrorSchema), example } }
+    })
+  }
+  return responses
 }
 
 /** Response entries for the problem statuses a route can answer, all pointing at the Problem component. */

@@ -1,4 +1,4 @@
-import { HealthSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
+import { HealthSchema, OAuthErrorSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
 import { AuthorizationServerMetadataSchema, CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
@@ -14,6 +14,7 @@ import {
 /** Every shared schema, registered once with addSchema so OpenAPI names them as components. */
 export const sharedSchemas = [
   ProblemSchema,
+  OAuthErrorSchema,
   HealthSchema,
   ServiceIndexSchema,
   AuthorizationServerMetadataSchema,

@@ -4,8 +4,8 @@ import { build } from '../app.js'
 import { loadConfig } from '../lib/config.js'
 
 /** Renders the OpenAPI document from the app itself (development defaults, nothing persisted). */
-export async function renderOpenApi (): Promise<string> {
-  const config = loadConfig({ LOG_LEVEL: 'silent' }, { secretsFile: null })
+export async function renderOpenApi (env: Record<string, string> = {}): Promise<string> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...env }, { secretsFile: null })
   const app = await build({ config })
   try {
     await app.ready()

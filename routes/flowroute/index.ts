@@ -66,6 +66,7 @@ const flowrouteRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/', {
     schema: {
+      operationId: 'flowrouteCreate',
       summary: 'Send a code (Flowroute\'s POST /)',
       description: 'Flowroute\'s `{"auth_id", "recipient"}`; answers 200 `{"message": "Success: Verification code created.", "auth_id"}`.',
       body: StartBody,
@@ -87,6 +88,7 @@ const flowrouteRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/', {
     schema: {
+      operationId: 'flowrouteCheck',
       summary: 'Check a code (Flowroute\'s GET /?auth_id=&code=)',
       description: 'Answers 200 `{"authenticated": true, "auth_id", "message"}`, or 400 with Flowroute\'s `message`, `reason` and `attempts_left`.',
       querystring: CheckQuery,

@@ -16,7 +16,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         200: okResponse('The service\'s links (DOCS_ENABLED=false)', ServiceIndexSchema),
         302: { description: 'To /docs (Swagger UI)', headers: { location: { type: 'string', enum: ['/docs'], description: 'Swagger UI' } } },
-        ...problemResponses(429)
+        ...problemResponses(400, 429)
       }
     },
     config: { rateLimit: false }
@@ -31,7 +31,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['health'],
       summary: 'Liveness: the process answers',
       description: 'For a liveness probe: answers while the process can serve, whatever its dependencies do. Not rate limited.',
-      response: { 200: okResponse('The process is up', HealthSchema) }
+      response: { 200: okResponse('The process is up', HealthSchema), ...problemResponses(400) }
     },
     config: { rateLimit: false }
   }, async () => ({ status: 'ok' as const, version: VERSION }))
@@ -42,7 +42,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['health'],
       summary: 'Readiness: the store answers (and Redis, with REDIS_URL)',
       description: 'For a readiness probe: 200 once the store answers within 2 s and its indexes exist (and Redis answers, with REDIS_URL); 503 otherwise, and while shutting down. Not rate limited.',
-      response: { 200: okResponse('Ready to serve', HealthSchema), ...problemResponses(503) }
+      response: { 200: okResponse('Ready to serve', HealthSchema), ...problemResponses(400, 503) }
     },
     config: { rateLimit: false }
   }, async () => {

@@ -15,7 +15,7 @@ const jwksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Public keys that verify access tokens (JWKS)',
       description: 'Public members (`kty crv x y kid alg use`) of every ES256/EdDSA verification key, the signing key first. ' +
         'Empty with HS256: a symmetric key is never published.',
-      response: { 200: okResponse('The key set (cache it for up to 300 s)', JwksSchema, { 'Cache-Control': { type: 'string', description: 'public, max-age=300' } }), ...problemResponses(429) }
+      response: { 200: okResponse('The key set (cache it for up to 300 s)', JwksSchema, { 'Cache-Control': { type: 'string', description: 'public, max-age=300' } }), ...problemResponses(400, 429) }
     },
     // Public, cached and cheap: only the local flood guard counts it, so it stays up when Redis is down.
     config: { rateLimit: false }

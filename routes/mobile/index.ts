@@ -49,7 +49,7 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'The verified claims of the presented access token',
       description: 'The first call a mobile SDK makes after initialising with `Bearer <token>`.',
       security: bearerSecurity,
-      response: { 200: okResponse('The token\'s claims', MeResponseSchema, RATE_LIMIT_HEADERS), ...problemResponses(401, 403, 429, 503) }
+      response: { 200: okResponse('The token\'s claims', MeResponseSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 429, 503) }
     }
   }, async (request) => {
     const principal = request.principal

@@ -11,7 +11,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['keys'],
       summary: 'OAuth authorization server metadata (RFC 8414)',
       description: 'Set PUBLIC_URL in production: without it the URLs are built from the request, which a proxy may change.',
-      response: { 200: okResponse('Where the OAuth endpoints and keys are, and how clients authenticate there', AuthorizationServerMetadataSchema), ...problemResponses(429) }
+      response: { 200: okResponse('Where the OAuth endpoints and keys are, and how clients authenticate there', AuthorizationServerMetadataSchema), ...problemResponses(400, 429) }
     },
     config: { rateLimit: false }
   }, async (request, reply) => {

@@ -3,7 +3,7 @@ import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
 import type { Principal } from '../../plugins/auth.js'
-import { clientOrBearerSecurity, clientSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
+import { clientOrBearerSecurity, clientSecurity, oauthProblemResponses, okResponse, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
 import type { Introspection } from '../../schemas/lifecycle.js'
 
@@ -59,7 +59,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'A revoked token is refused by every route on every instance sharing the store until it expires.',
       security: clientOrBearerSecurity,
       body: ref(TokenRequestSchema),
-      response: { 200: okResponse('Done (or nothing to do): always `{}`', RevocationResponseSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
+      response: { 200: okResponse('Done (or nothing to do): always `{}`', RevocationResponseSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...oauthProblemResponses(400, 401, 403, 413, 415, 429, 503) }
     },
     // Read by the auth plugin's onRoute hook, which runs before this file's: client_id and client_secret in the form body.
     config: { clientSecretPost: true }
@@ -81,7 +81,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'otherwise `active: true` with its claims.',
       security: clientSecurity,
       body: ref(TokenRequestSchema),
-      response: { 200: okResponse('Whether the token is active, and its claims when it is', IntrospectionSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
+      response: { 200: okResponse('Whether the token is active, and its claims when it is', IntrospectionSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...oauthProblemResponses(400, 401, 403, 413, 415, 429, 503) }
     },
     config: { clientSecretPost: true }
   }, async (request, reply) => {

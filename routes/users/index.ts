@@ -33,7 +33,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: Type.Object({ username: Type.String({ maxLength: 256 }) }),
       response: {
         204: { description: 'Deleted', type: 'null' },
-        ...problemResponses(400, 401, 403, 404, 414, 429, 503)
+        ...problemResponses(400, 401, 403, 404, 414, 415, 429, 503)
       }
     }
   }, async (request, reply) => {

@@ -128,7 +128,7 @@ const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'A pending verification becomes canceled and its code stops working; one that already ended is left as it is.',
       security: apiKeySecurity,
       params: AuthIdParams,
-      response: { 204: Type.Null({ description: 'Canceled (or already ended)' }), ...problemResponses(400, 401, 403, 404, 414, 429, 503) }
+      response: { 204: Type.Null({ description: 'Canceled (or already ended)' }), ...problemResponses(400, 401, 403, 404, 414, 415, 429, 503) }
     }
   }, async (request, reply) => {
     if (!(await service.cancel(request.params.auth_id))) throw notFound('unknown_auth_id', 'No verification exists for this auth_id.')

@@ -18,10 +18,16 @@ test('Swagger UI and the OpenAPI document are served under /docs', async (t) => 
   t.equal(ui.statusCode, 200)
   t.match(ui.headers['content-type'], /text\/html/)
   t.match(ui.body, /Swagger UI/)
+  // The served copy differs in one place: its server is the address Swagger UI was loaded from, so Try it out calls it.
+  const expected = { ...parseYaml(committed) as Record<string, unknown>, servers: [{ url: 'http://localhost:80', description: 'This service' }] }
   const document = json(await app.inject({ url: '/docs/json' }))
-  t.same(document, parseYaml(committed), '/docs/json has the content of openapi.yaml')
+  t.same(document, expected, '/docs/json has the content of openapi.yaml')
   const yaml = await app.inject({ url: '/docs/yaml' })
-  t.same(parseYaml(yaml.body), parseYaml(committed), '/docs/yaml too')
+  t.same(parseYaml(yaml.body), expected, '/docs/yaml too')
+  t.same(json(await app.inject({ url: '/docs/json', headers: { host: 'tokens.internal:8443' } })).servers, [{ url: 'http://tokens.internal:8443', description: 'This service' }])
+  const behindProxy = await buildTestApp(t, { env: { PUBLIC_URL: 'https://auth.example.com' } })
+  t.same(json(await behindProxy.inject({ url: '/docs/json' })).servers, [{ url: 'https://auth.example.com', description: 'This service' }], 'PUBLIC_URL wins')
+  t.match(committed, /servers:\n {2}- url: http:\/\/127\.0\.0\.1:3000/, 'the committed document names the development address')
   const initializer = await app.inject({ url: '/docs/static/swagger-initializer.js' })
   t.match(initializer.body, /"persistAuthorization":true/, 'authorisations survive a reload')
 })
