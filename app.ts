@@ -12,6 +12,7 @@ import schemasPlugin from './plugins/schemas.js'
 import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
 import jwtPlugin from './plugins/jwt.js'
+import sessionsPlugin from './plugins/sessions.js'
 import appVerifyPlugin from './plugins/appverify.js'
 import smsPlugin from './plugins/sms.js'
 import verificationsPlugin from './plugins/verifications.js'
@@ -39,6 +40,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
+  await fastify.register(sessionsPlugin)
   await fastify.register(appVerifyPlugin)
   await fastify.register(smsPlugin)
   await fastify.register(verificationsPlugin)

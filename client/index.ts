@@ -49,6 +49,10 @@ export type Jwks = ResponseBody<'/.well-known/jwks.json', 'get'>
 export type Health = ResponseBody<'/health/live', 'get'>
 export type ServiceIndex = ResponseBody<'/', 'get'>
 export type AuthorizationServerMetadata = ResponseBody<'/.well-known/oauth-authorization-server', 'get'>
+export type PasswordChange = RequestBody<'/v1/auth/password', 'post'>
+export type PasswordReset = RequestBody<'/v1/users/{username}/password', 'post'>
+export type TokenGrantRequest = RequestBody<'/oauth/token', 'post'>
+export type OAuthTokenResponse = ResponseBody<'/oauth/token', 'post'>
 
 /**
  * Every failure: a problem+json answer (status, code and the problem's members), an answer that is
@@ -111,6 +115,16 @@ function retryAfterSeconds (header: string | null): number | undefined {
 
 const segment = (value: string): string => encodeURIComponent(value)
 
+function parseOAuthError (text: string): { error: string, error_description?: string } | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: unknown, error_description?: unknown }
+    if (typeof body.error !== 'string') return undefined
+    return { error: body.error, ...(typeof body.error_description === 'string' ? { error_description: body.error_description } : {}) }
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * What createClient returns; every method throws TokenmintError on failure. Each method is named
  * after its operation's operationId in openapi.yaml (a test checks that every operation has one).
@@ -146,6 +160,10 @@ export interface TokenmintClient {
   createUser: (body: Credentials) => Promise<User>
   /** DELETE /v1/users/{username} (API key): tokens already issued to the user stop working. */
   deleteUser: (username: string) => Promise<void>
+  /** POST /v1/auth/password (a login token): a new password; every other session of the user ends, this one gets new tokens. */
+  changePassword: (body: PasswordChange) => Promise<LoginResponse>
+  /** POST /v1/users/{username}/password (API key, accounts scope): set a user's password; every session of the user ends. */
+  resetPassword: (username: string, body: PasswordReset) => Promise<void>
   /** POST /v1/auth/login (no credentials needed): an access token for a user. */
   login: (body: LoginRequest) => Promise<LoginResponse>
   /** POST /v1/tokens/revoke (API key or Bearer, RFC 7009): always succeeds, whatever the token. */
@@ -158,6 +176,12 @@ export interface TokenmintClient {
   health: () => Promise<Health>
   /** GET /health/ready: the store (and Redis) answer; throws 503 store_unavailable when the store is down. */
   ready: () => Promise<Health>
+  /**
+   * POST /oauth/token (RFC 6749): refresh a session (`{ grant_type: 'refresh_token', refresh_token }`, with the
+   * client's X-Instance-Id for a device-bound session), or client credentials with the API key. Errors are
+   * OAuth errors: the TokenmintError's code is their `error` (invalid_grant, ...).
+   */
+  token: (body: TokenGrantRequest) => Promise<OAuthTokenResponse>
   /** GET /.well-known/oauth-authorization-server: where the OAuth endpoints are (RFC 8414). */
   authorizationServerMetadata: () => Promise<AuthorizationServerMetadata>
 }
@@ -184,10 +208,14 @@ export function createClient (options: ClientOptions): TokenmintClient {
     if (response.ok) return response
     const retryAfter = retryAfterSeconds(response.headers.get('retry-after'))
     const text = await response.text()
-    if ((response.headers.get('content-type') ?? '').startsWith('application/problem+json')) {
+    const contentType = response.headers.get('content-type') ?? ''
+    if (contentType.startsWith('application/problem+json')) {
       const problem = JSON.parse(text) as Problem
       throw new TokenmintError(response.status, problem.code, problem.detail, { problem, ...(retryAfter === undefined ? {} : { retryAfter }) })
     }
+    // The token endpoint answers OAuth errors (RFC 6749 section 5.2): their error is the code.
+    const oauth = contentType.startsWith('application/json') ? parseOAuthError(text) : undefined
+    if (oauth !== undefined) throw new TokenmintError(response.status, oauth.error, oauth.error_description ?? oauth.error, retryAfter === undefined ? {} : { retryAfter })
     throw new TokenmintError(response.status, 'unexpected_response', `${call.method} ${call.path} answered ${response.status} without a problem+json body`,
       retryAfter === undefined ? {} : { retryAfter })
   }
@@ -223,12 +251,15 @@ export function createClient (options: ClientOptions): TokenmintClient {
     cancelVerification: async (authId: string): Promise<void> => { await empty({ method: 'DELETE', path: `/v1/verifications/${segment(authId)}` }) },
     createUser: async (body: Credentials): Promise<User> => await json({ method: 'POST', path: '/v1/users', body }),
     deleteUser: async (username: string): Promise<void> => { await empty({ method: 'DELETE', path: `/v1/users/${segment(username)}` }) },
+    changePassword: async (body: PasswordChange): Promise<LoginResponse> => await json({ method: 'POST', path: '/v1/auth/password', body }),
+    resetPassword: async (username: string, body: PasswordReset): Promise<void> => { await empty({ method: 'POST', path: `/v1/users/${segment(username)}/password`, body }) },
     login: async (body: LoginRequest): Promise<LoginResponse> => await json({ method: 'POST', path: '/v1/auth/login', body }),
     revoke: async (token: string): Promise<RevocationResponse> => await json({ method: 'POST', path: '/v1/tokens/revoke', body: { token } }),
     introspect: async (token: string): Promise<Introspection> => await json({ method: 'POST', path: '/v1/tokens/introspect', body: { token } }),
     jwks: async (): Promise<Jwks> => await json({ method: 'GET', path: '/.well-known/jwks.json' }),
     health: async (): Promise<Health> => await json({ method: 'GET', path: '/health/live' }),
     ready: async (): Promise<Health> => await json({ method: 'GET', path: '/health/ready' }),
+    token: async (body: TokenGrantRequest): Promise<OAuthTokenResponse> => await json({ method: 'POST', path: '/oauth/token', body }),
     authorizationServerMetadata: async (): Promise<AuthorizationServerMetadata> => await json({ method: 'GET', path: '/.well-known/oauth-authorization-server' })
   }
 }

@@ -309,6 +309,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a user's password (administration); every session of the user ends
+         * @description For an API client with the accounts scope (support desks, account recovery). Every token and refresh token issued to the user stops working, on every instance; the user logs in again with the new password.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -329,6 +349,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the logged-in user's password; every other session ends
+         * @description With a login token. The current password is checked (a wrong one is 403 `invalid_credentials`, counted like a failed login). Then every token and refresh token issued to the user before stops working, on every instance, and the answer is a new token (and refresh token) for this caller, bound to the same key as the token presented.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens/revoke": {
         parameters: {
             query?: never;
@@ -340,7 +380,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke an access token (RFC 7009)
-         * @description Always 200 `{}`, whether or not the token was valid. With an API key the tokens that client minted are revoked (any token with the admin scope, which API_KEYS clients have); with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). A revoked token is refused by every route on every instance sharing the store until it expires.
+         * @description Always 200 `{}`, whether or not the token was valid. With an API key the tokens that client minted are revoked (any token with the admin scope, which API_KEYS clients have); with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). A revoked token is refused by every route on every instance sharing the store until it expires. A refresh token (`rt_...`, token_type_hint ignored) ends its whole session: its refresh tokens and every access token issued in it.
          */
         post: operations["revoke"];
         delete?: never;
@@ -389,6 +429,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token endpoint (RFC 6749): refresh a session, or client credentials
+         * @description `grant_type=refresh_token`: the refresh token is spent and a new pair issued, bound like the first (a device-bound session needs X-Instance-Id, a key-bound one a DPoP proof from its key); a refresh token presented a second time ends its whole session. No client authentication is needed (a mobile app is a public client), but an authenticated client or a client_id must be the session's. `grant_type=client_credentials`: an API client (X-API-Key, HTTP Basic or client_secret_post) with the mint scope gets a generic access token, as POST /gen-jwt `{}`. Errors are OAuth errors (`invalid_grant`, `invalid_client`, `unsupported_grant_type`, ...).
+         */
+        post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -416,7 +476,7 @@ export interface components {
         };
         /** OAuthError */
         OAuthError: {
-            error: "invalid_request" | "invalid_client" | "unauthorized_client" | "unsupported_token_type" | "temporarily_unavailable" | "server_error";
+            error: "invalid_request" | "invalid_client" | "unauthorized_client" | "unsupported_token_type" | "temporarily_unavailable" | "server_error" | "invalid_grant" | "unsupported_grant_type" | "invalid_dpop_proof" | "use_dpop_nonce";
             error_description: string;
         };
         /** Health */
@@ -453,9 +513,61 @@ export interface components {
             revocation_endpoint_auth_methods_supported: string[];
             introspection_endpoint: string;
             introspection_endpoint_auth_methods_supported: string[];
+            token_endpoint: string;
             token_endpoint_auth_methods_supported: string[];
+            grant_types_supported: string[];
             dpop_signing_alg_values_supported: string[];
             service_documentation: string;
+        };
+        /** TokenGrantRequest */
+        TokenGrantRequest: {
+            /**
+             * @description `refresh_token` or `client_credentials`
+             * @example refresh_token
+             */
+            grant_type: string;
+            /** @description grant_type=refresh_token: the refresh token; spent by this request */
+            refresh_token?: string;
+            /** @description The client: a public client (a mobile app refreshing) sends it alone; it must be the session's client */
+            client_id?: string;
+            /** @description client_secret_post (form bodies only); never logged */
+            client_secret?: string;
+            /** @description Accepted and ignored: a refreshed token keeps the session's grant */
+            scope?: string;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /**
+             * @description 8..128 characters after NFKC; stored only as a scrypt hash
+             * @example correct horse battery staple
+             */
+            current_password: string;
+            /**
+             * @description 8..128 characters after NFKC; stored only as a scrypt hash
+             * @example correct horse battery staple
+             */
+            new_password: string;
+        };
+        /** PasswordReset */
+        PasswordReset: {
+            /**
+             * @description 8..128 characters after NFKC; stored only as a scrypt hash
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        /**
+         * OAuthTokenResponse
+         * @description RFC 6749 section 5.1
+         */
+        OAuthTokenResponse: {
+            /** @description Compact JWT (typ at+jwt) */
+            access_token: string;
+            token_type: "Bearer" | "DPoP";
+            /** @example 300 */
+            expires_in: number;
+            /** @description The next refresh token of the session; the one presented is spent */
+            refresh_token?: string;
         };
         /** GenJwtRequest */
         GenJwtRequest: {
@@ -478,6 +590,8 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             instance_id?: string;
+            /** @description With REFRESH_TOKENS, for device-bound, key-bound and login tokens: exchange it at POST /oauth/token (grant_type=refresh_token) for a new pair; each is good once */
+            refresh_token?: string;
         };
         /** MeResponse */
         MeResponse: {
@@ -3162,6 +3276,222 @@ export interface operations {
             };
         };
     };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordReset"];
+            };
+        };
+        responses: {
+            /** @description Set; every session of the user has ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
+            401: {
+                headers: {
+                    /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_api_key",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "The API key is not valid.",
+                     *       "code": "invalid_api_key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:insufficient_scope",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This API client may not call mint routes (its scopes: verify).",
+                     *       "code": "insufficient_scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No App Verify token was issued with this xid.",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (problem+json) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The resource already exists.",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large.",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path segment is longer than 256 characters (problem+json) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:uri_too_long",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "The request was rejected (URI Too Long).",
+                     *       "code": "uri_too_long"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type (problem+json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests for the client budget (6000 per 60 s); retry in 12 s.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:store_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The data store is temporarily unavailable; try again shortly.",
+                     *       "code": "store_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -3241,6 +3571,197 @@ export interface operations {
                      *       "status": 403,
                      *       "detail": "This API client may not call mint routes (its scopes: verify).",
                      *       "code": "insufficient_scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large.",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type (problem+json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests for the client budget (6000 per 60 s); retry in 12 s.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:store_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The data store is temporarily unavailable; try again shortly.",
+                     *       "code": "store_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The app instance a device-bound token (instance_id) was minted for; required with such a token */
+                "x-instance-id"?: string;
+                /** @description RFC 9449 proof for a key-bound token sent as `Authorization: DPoP <token>`; required with such a token */
+                dpop?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description The caller's new session */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
+            401: {
+                headers: {
+                    /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_api_key",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "The API key is not valid.",
+                     *       "code": "invalid_api_key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:insufficient_scope",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This API client may not call mint routes (its scopes: verify).",
+                     *       "code": "insufficient_scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (problem+json) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The resource already exists.",
+                     *       "code": "conflict"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3835,6 +4356,225 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    token: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A device-bound session: the instance id it was started for */
+                "x-instance-id"?: string;
+                /** @description A key-bound session: a DPoP proof (htm POST, htu this URL, no ath) signed with the session's key */
+                dpop?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenGrantRequest"];
+                "application/json": components["schemas"]["TokenGrantRequest"];
+            };
+        };
+        responses: {
+            /** @description The new access token (and refresh token) */
+            200: {
+                headers: {
+                    /** @description Never cached (RFC 6749 section 5.1) */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthTokenResponse"];
+                };
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json); OAuth clients get an OAuth error (application/json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "body must have required property 'token'."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json); OAuth clients get an OAuth error (application/json) */
+            401: {
+                headers: {
+                    /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_api_key",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "The API key is not valid.",
+                     *       "code": "invalid_api_key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "The API key is not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json); OAuth clients get an OAuth error (application/json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:insufficient_scope",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This API client may not call mint routes (its scopes: verify).",
+                     *       "code": "insufficient_scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "unauthorized_client",
+                     *       "error_description": "This API client may not call mint routes (its scopes: verify)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Body too large (problem+json); OAuth clients get an OAuth error (application/json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large.",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "The request body is too large."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Unsupported content type (problem+json); OAuth clients get an OAuth error (application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "invalid_request",
+                     *       "error_description": "Send the body as application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests for the client budget (6000 per 60 s); retry in 12 s.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "Too many requests for the client budget (6000 per 60 s); retry in 12 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json); OAuth clients get an OAuth error (application/json) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:store_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The data store is temporarily unavailable; try again shortly.",
+                     *       "code": "store_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "The data store is temporarily unavailable; try again shortly."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };

@@ -11,6 +11,8 @@ export interface AccessClaims {
   amr?: string[]
   /** Login tokens: the user's id at issue time (a re-created user gets a new one). */
   uid?: string
+  /** Tokens of a refresh session: its family id; ending the session revokes them too. */
+  sid?: string
   [claim: string]: unknown
 }
 
@@ -114,6 +116,7 @@ export function claimsDefect (claims: Record<string, unknown>, maxLifetimeSecond
   const { cnf, uid } = claims
   if (cnf !== undefined && (cnf === null || typeof cnf !== 'object' || typeof (cnf as { jkt?: unknown }).jkt !== 'string')) return 'The cnf claim is malformed.'
   if (usernameOfSubject(sub) !== undefined && (typeof uid !== 'string' || uid.length === 0)) return 'A user token needs its uid claim.'
+  if (claims.sid !== undefined && (typeof claims.sid !== 'string' || claims.sid.length === 0 || claims.sid.length > 64)) return 'The sid claim is malformed.'
   return undefined
 }
 

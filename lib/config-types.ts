@@ -28,6 +28,7 @@ export interface Config {
     expireSeconds: Settings['JWT_EXPIRE_SECONDS']
     issuer: Settings['JWT_ISSUER']
     audience: Settings['JWT_AUDIENCE']
+    refresh: { enabled: Settings['REFRESH_TOKENS'], idleSeconds: Settings['REFRESH_TOKEN_IDLE_SECONDS'], maxSeconds: Settings['REFRESH_TOKEN_MAX_SECONDS'] }
     /** RFC 9449 section 8: proofs must carry a fresh server nonce. */
     dpopNonce: Settings['DPOP_NONCE']
   }

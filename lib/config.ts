@@ -64,7 +64,8 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
       expireSeconds: s.JWT_EXPIRE_SECONDS,
       issuer: s.JWT_ISSUER,
       audience: s.JWT_AUDIENCE,
-      dpopNonce: s.DPOP_NONCE
+      dpopNonce: s.DPOP_NONCE,
+      refresh: { enabled: s.REFRESH_TOKENS, idleSeconds: s.REFRESH_TOKEN_IDLE_SECONDS, maxSeconds: s.REFRESH_TOKEN_MAX_SECONDS }
     },
     appVerify: {
       customerId: s.APPVERIFY_CUSTOMER_ID,

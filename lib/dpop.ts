@@ -31,9 +31,10 @@ export interface DpopRequest {
   method: string
   /** The absolute request URL; query and fragment are ignored. */
   url: string
-  accessToken: string
-  /** cnf.jkt of the access token. */
-  jkt: string
+  /** The access token the proof goes with (its ath); none at the token endpoint (RFC 9449 section 5). */
+  accessToken?: string
+  /** cnf.jkt of the access token; none when the caller only wants to learn the proof's key. */
+  jkt?: string
   nowSeconds: number
   /** With server nonces on: whether the proof's nonce claim is fresh. */
   nonceIsFresh?: (nonce: unknown) => boolean
@@ -44,6 +45,8 @@ export interface VerifiedProof {
   replayKey: string
   /** Until when a replay must be refused: after that the iat check refuses it anyway. */
   replayUntil: Date
+  /** RFC 7638 thumbprint of the key that signed the proof. */
+  jkt: string
 }
 
 /** base64url(SHA-256(access token)): the proof's ath claim (RFC 9449 §4.2). */
@@ -81,7 +84,8 @@ export async function verifyDpopProof (request: DpopRequest): Promise<VerifiedPr
   } catch {
     throw new DpopProofError('The DPoP proof is not a valid dpop+jwt signed with its embedded public key.')
   }
-  if (await calculateJwkThumbprint(jwk, 'sha256') !== request.jkt) {
+  const jkt = await calculateJwkThumbprint(jwk, 'sha256')
+  if (request.jkt !== undefined && jkt !== request.jkt) {
     throw new DpopProofError('The DPoP proof is signed by another key than the one this token is bound to.')
   }
   const { jti, htm, htu, iat, ath } = payload
@@ -94,13 +98,16 @@ export async function verifyDpopProof (request: DpopRequest): Promise<VerifiedPr
   if (typeof iat !== 'number' || !Number.isFinite(iat) || Math.abs(iat - request.nowSeconds) > DPOP_MAX_SKEW_SECONDS) {
     throw new DpopProofError('The DPoP proof is too old or from the future.')
   }
-  if (ath !== accessTokenHash(request.accessToken)) throw new DpopProofError('The DPoP proof was made for another access token.')
+  if (request.accessToken === undefined ? ath !== undefined : ath !== accessTokenHash(request.accessToken)) {
+    throw new DpopProofError(request.accessToken === undefined ? 'A DPoP proof without an access token carries no ath.' : 'The DPoP proof was made for another access token.')
+  }
   // Last: a proof that is wrong in any other way is refused for that, not sent round for a nonce.
   if (request.nonceIsFresh !== undefined && !request.nonceIsFresh(payload.nonce)) {
     throw new DpopNonceError(payload.nonce === undefined ? 'This server requires a nonce in DPoP proofs: use the one in the DPoP-Nonce header.' : 'The DPoP proof\'s nonce is not current: use the one in the DPoP-Nonce header.')
   }
   return {
-    replayKey: createHash('sha256').update(`${request.jkt}.${jti}`).digest('base64url'),
+    jkt,
+    replayKey: createHash('sha256').update(`${jkt}.${jti}`).digest('base64url'),
     replayUntil: new Date((Math.max(iat, request.nowSeconds) + DPOP_MAX_SKEW_SECONDS + 1) * 1000)
   }
 }

@@ -182,6 +182,9 @@ export const SETTINGS = {
   JWT_EXPIRE_SECONDS: int({ group: 'Mobile JWTs', doc: 'lifetime of minted JWTs', fallback: 300, min: 10, max: 86_400, unit: 'seconds' }),
   JWT_ISSUER: text({ group: 'Mobile JWTs', doc: '`iss` of minted JWTs', fallback: 'tokenmint' }),
   JWT_AUDIENCE: text({ group: 'Mobile JWTs', doc: '`aud` of minted JWTs', fallback: 'tokenmint' }),
+  REFRESH_TOKENS: bool({ group: 'Mobile JWTs', doc: 'device-bound, key-bound and login tokens come with a refresh token (rotated on every use, reuse ends the session)', fallback: true }),
+  REFRESH_TOKEN_IDLE_SECONDS: int({ group: 'Mobile JWTs', doc: 'a refresh token unused this long is dead', fallback: 14 * 86_400, min: 60, max: 365 * 86_400, unit: 'seconds' }),
+  REFRESH_TOKEN_MAX_SECONDS: int({ group: 'Mobile JWTs', doc: 'a session (refresh token family) ends this long after it started, however it is used', fallback: 90 * 86_400, min: 300, max: 730 * 86_400, unit: 'seconds' }),
   DPOP_NONCE: bool({ group: 'Mobile JWTs', doc: 'DPoP proofs must carry a server nonce (RFC 9449 section 8): one without a fresh nonce gets 401 `use_dpop_nonce` and a `DPoP-Nonce` header', fallback: false }),
 
   APPVERIFY_CUSTOMER_ID: text({ group: 'App Verify', doc: 'Telesign customer id, the token\'s `iss`', fallback: 'DEV-CUSTOMER-ID', shown: '`DEV-CUSTOMER-ID` (development only)', production: { required: true } }),

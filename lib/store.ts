@@ -15,6 +15,7 @@ export interface Store {
   readonly revocations: RevocationRepository
   readonly dpopProofs: ReplayCache
   readonly loginAttempts: LoginAttemptRepository
+  readonly refreshTokens: RefreshTokenRepository
 }
 
 /** An access token this service issued: enough to revoke, introspect and audit it. */
@@ -188,6 +189,11 @@ export interface UserRepository {
   /** Throws DuplicateKeyError when the username is taken. */
   create (user: UserRecord): Promise<void>
   find (username: string): Promise<UserRecord | null>
+  /**
+   * A new password hash and a new user_id (so every token issued before stops working), only if
+   * the user still has `currentUserId`: false when the user is gone or changed meanwhile.
+   */
+  replaceCredentials (username: string, currentUserId: string, passwordHash: string, newUserId: string): Promise<boolean>
   /** True when a user was deleted. */
   delete (username: string): Promise<boolean>
 }
@@ -232,4 +238,46 @@ export interface LoginAttemptRepository {
   /** The running window, or null when there is none. */
   get (key: string): Promise<AttemptWindow | null>
   clear (key: string): Promise<void>
+}
+
+/**
+ * A refresh token, stored only as the SHA-256 of its value: one link of a rotation family. Every
+ * use makes the next link; a link used twice gives the family away (OAuth 2.0 Security BCP).
+ */
+export interface RefreshTokenRecord {
+  hash: string
+  family_id: string
+  /** The API client the session belongs to. */
+  client_id: string
+  sub: string
+  /** Login sessions: the user's id when the family started; a password change gives the user a new one. */
+  uid?: string
+  instance_id?: string
+  /** DPoP-bound sessions: the key's thumbprint; a refresh needs a proof from that key. */
+  jkt?: string
+  amr?: string[]
+  issued_at: Date
+  /** Unused past this (the idle lifetime), the token is dead. */
+  expires_at: Date
+  /** The family's absolute end; the record is kept until then, so a late replay is still recognised. */
+  family_expires_at: Date
+  used_at?: Date
+}
+
+/** What presenting a refresh token found: first use (now spent), a second use, or nothing usable. */
+export type RefreshTokenUse =
+  | { outcome: 'fresh', record: RefreshTokenRecord }
+  | { outcome: 'reused', record: RefreshTokenRecord }
+  | { outcome: 'unknown' }
+
+export interface RefreshTokenRepository {
+  /** Throws DuplicateKeyError for a hash already stored. */
+  create (record: RefreshTokenRecord): Promise<void>
+  /**
+   * Spends the token atomically: of concurrent uses exactly one is `fresh`; later ones are
+   * `reused` (until the family ends); an absent, idle-expired or ended one is `unknown`.
+   */
+  use (hash: string, now: Date): Promise<RefreshTokenUse>
+  /** The record (used or not) while its family lasts; null otherwise. */
+  find (hash: string, now: Date): Promise<RefreshTokenRecord | null>
 }

@@ -6,9 +6,12 @@ import { dummyPasswordHash, hashPassword, normalizePassword, normalizeUsername, 
 import { badRequest, conflict, notFound, Problem, tooManyRequests } from '../lib/problem.js'
 import { DuplicateKeyError } from '../lib/store.js'
 import type { AttemptWindow } from '../lib/store.js'
-import type { IssuedToken } from './jwt.js'
+import type { SessionTokens } from './sessions.js'
 
 /** Failed logins allowed per window, per username and per client address, before 429. */
+/** The client login sessions belong to: not a possible API client id (those are [a-z0-9_-]), so no API client acts on them without admin. */
+export const LOGIN_CLIENT_ID = 'tokenmint:login'
+
 export const LOGIN_THROTTLE = { perUsername: 5, perClient: 20, windowMs: 15 * 60_000 }
 
 export interface AccountService {
@@ -16,8 +19,15 @@ export interface AccountService {
   create (username: string, password: string): Promise<{ username: string, created_at: Date }>
   /** Deletes a user: tokens issued to them stop working at once; 404 user_not_found. */
   remove (username: string): Promise<void>
+  /**
+   * A logged-in user's new password: the current one is checked (throttled like a login), then
+   * every session of the user ends (a new user id) and the caller gets a new one.
+   */
+  changePassword (username: string, uid: string, current: string, next: string, options?: { dpopJkt?: string }): Promise<SessionTokens>
+  /** An administrator's reset: a new password, and every session of the user ends; 404 user_not_found. */
+  resetPassword (username: string, password: string): Promise<void>
   /** Checks the password and issues a token; 401 invalid_credentials, 429 too_many_attempts. */
-  login (username: string, password: string, client: string, options?: { dpopJkt?: string }): Promise<IssuedToken>
+  login (username: string, password: string, client: string, options?: { dpopJkt?: string }): Promise<SessionTokens>
 }
 
 declare module 'fastify' {
@@ -41,10 +51,16 @@ function attemptKey (kind: 'user' | 'client', value: string): string {
 }
 
 async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
-  const { store, tokens } = fastify
+  const { store, sessions } = fastify
 
   /** Seconds until a refused window resets, for Retry-After. */
   const waitFor = (window: AttemptWindow): number => Math.max(0, (window.resets_at.getTime() - Date.now()) / 1000)
+
+  const newPasswordHash = async (rawPassword: string): Promise<string> => {
+    const password = normalizePassword(rawPassword)
+    if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
+    return await hashPassword(password)
+  }
 
   const accounts: AccountService = {
     async create (rawUsername, rawPassword) {
@@ -65,6 +81,39 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
     async remove (rawUsername) {
       const username = normalizeUsername(rawUsername)
       if (username === undefined || !await store.users.delete(username)) throw notFound('user_not_found', 'There is no such user.')
+    },
+
+    async changePassword (username, uid, current, next, options = {}) {
+      const hash = await newPasswordHash(next)
+      const userKey = attemptKey('user', username)
+      const byUser = await store.loginAttempts.reserve(userKey, LOGIN_THROTTLE.perUsername, LOGIN_THROTTLE.windowMs)
+      if (!byUser.reserved) {
+        fastify.metrics.rateLimited('login')
+        throw tooManyAttempts(waitFor(byUser.window))
+      }
+      const user = await store.users.find(username)
+      const currentPassword = normalizePassword(current)
+      const matches = await verifyPassword(currentPassword ?? current, user?.password_hash ?? await dummyPasswordHash())
+      if (user === null || user.user_id !== uid) throw new Problem(401, 'token_revoked', 'This session has ended.')
+      if (currentPassword === undefined || !matches) throw new Problem(403, 'invalid_credentials', 'The current password is wrong.')
+      await store.loginAttempts.clear(userKey)
+      const newUid = randomUUID()
+      if (!await store.users.replaceCredentials(username, uid, hash, newUid)) throw new Problem(409, 'conflict', 'The account changed meanwhile; sign in again.')
+      return await sessions.start({
+        sub: userSubject(username),
+        amr: ['pwd'],
+        extra: { uid: newUid },
+        ...(options.dpopJkt === undefined ? {} : { cnf: { jkt: options.dpopJkt } }),
+        clientId: LOGIN_CLIENT_ID
+      })
+    },
+
+    async resetPassword (rawUsername, rawPassword) {
+      const hash = await newPasswordHash(rawPassword)
+      const username = normalizeUsername(rawUsername)
+      const user = username === undefined ? null : await store.users.find(username)
+      if (username === undefined || user === null) throw notFound('user_not_found', 'There is no such user.')
+      if (!await store.users.replaceCredentials(username, user.user_id, hash, randomUUID())) throw new Problem(409, 'conflict', 'The account changed meanwhile; try again.')
     },
 
     async login (rawUsername, rawPassword, client, options = {}) {
@@ -92,15 +141,16 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       if (user === null || password === undefined || !matches) throw invalidCredentials()
       // Only failures count: success clears the username's window and gives the address its attempt back.
       await Promise.all([store.loginAttempts.clear(userKey), store.loginAttempts.release(clientKey)])
-      return await tokens.issue({
+      return await sessions.start({
         sub: userSubject(user.username),
         amr: ['pwd'],
         extra: { uid: user.user_id },
-        ...(options.dpopJkt === undefined ? {} : { cnf: { jkt: options.dpopJkt } })
+        ...(options.dpopJkt === undefined ? {} : { cnf: { jkt: options.dpopJkt } }),
+        clientId: LOGIN_CLIENT_ID
       })
     }
   }
   fastify.decorate('accounts', accounts)
 }
 
-export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt', 'metrics'] })
+export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt', 'sessions', 'metrics'] })

@@ -30,6 +30,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Authenticates a request against the given schemes (any one suffices). */
     authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]): Promise<Principal>
+    /**
+     * The key of the request's DPoP proof, checked as at a resource (method, URL, iat, one use,
+     * nonce) but with no access token (RFC 9449 section 5: the token endpoint); undefined without one.
+     */
+    dpopProofKey (request: FastifyRequest): Promise<string | undefined>
   }
 }
 
@@ -87,10 +92,10 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
    * Both leave the body here, so no handler or log ever sees the secret. A request that also
    * authenticated another way is refused (RFC 6749 section 2.3: one method per request).
    */
-  const verifyClientPost = (request: FastifyRequest): void => {
+  const verifyClientPost = (request: FastifyRequest, optional: boolean): void => {
     const body = request.body as Record<string, unknown> | undefined
     if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'client_secret')) {
-      if (request.principal === null) throw clientRefused()
+      if (request.principal === null && !optional) throw clientRefused()
       return
     }
     const { client_id: id, client_secret: secret } = body
@@ -105,19 +110,20 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   const nonces = fastify.config.jwt.dpopNonce ? new DpopNonces(fastify.config.otp.pepper) : undefined
   const nonceIsFresh = nonces === undefined ? undefined : (nonce: unknown): boolean => nonces.isFresh(nonce)
 
-  const checkDpopProof = async (request: FastifyRequest, token: string, jkt: string): Promise<void> => {
+  const checkDpopProof = async (request: FastifyRequest, token: string | undefined, jkt: string | undefined): Promise<string> => {
     try {
-      const { replayKey, replayUntil } = await verifyDpopProof({
+      const { replayKey, replayUntil, jkt: proofKey } = await verifyDpopProof({
         proof: request.headers.dpop,
         method: request.method,
         // protocol and host honour X-Forwarded-* only from TRUST_PROXY addresses.
         url: `${request.protocol}://${request.host}${request.url}`,
-        accessToken: token,
-        jkt,
+        ...(token === undefined ? {} : { accessToken: token }),
+        ...(jkt === undefined ? {} : { jkt }),
         nowSeconds: Math.floor(Date.now() / 1000),
         ...(nonceIsFresh === undefined ? {} : { nonceIsFresh })
       })
       if (!await fastify.store.dpopProofs.use(replayKey, replayUntil)) throw new DpopProofError('This DPoP proof was already used.')
+      return proofKey
     } catch (error) {
       if (error instanceof DpopNonceError && nonces !== undefined) throw useDpopNonce(error.message, nonces.issue())
       if (error instanceof DpopProofError) throw invalidDpopProof(error.message)
@@ -144,6 +150,10 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     return { kind: 'token', claims, token }
   }
 
+  fastify.decorate('dpopProofKey', async function dpopProofKey (request: FastifyRequest) {
+    return request.headers.dpop === undefined ? undefined : await checkDpopProof(request, undefined, undefined)
+  })
+
   fastify.decorateRequest('principal', null)
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, schemes: readonly SecurityScheme[]) {
     const acceptsKey = schemes.includes('apiKey')
@@ -169,6 +179,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     const security = (route.schema as { security?: Array<Record<string, unknown>> } | undefined)?.security
     if (security === undefined || security.length === 0) return
     const schemes = security.flatMap((requirement) => Object.keys(requirement)) as SecurityScheme[]
+    // An empty requirement ({}) makes authentication optional: credentials are checked when sent (public OAuth clients send none).
+    const optional = security.some((requirement) => Object.keys(requirement).length === 0)
     const bodyCredentials = route.config?.clientSecretPost === true
     /** Guessing is charged to the address: past its budget the answer is 429, not another verdict. */
     const charged = async (request: FastifyRequest, error: unknown): Promise<never> => {
@@ -178,8 +190,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     }
     const hook: onRequestAsyncHookHandler = async function authHook (request, reply) {
       // No credential header on a form body: the credentials are in the body (checked in preValidation).
-      if (bodyCredentials && request.headers['x-api-key'] === undefined && request.headers.authorization === undefined &&
-        /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) return
+      const noHeaders = request.headers['x-api-key'] === undefined && request.headers.authorization === undefined
+      if (noHeaders && (optional || (bodyCredentials && /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')))) return
       try {
         const principal = await fastify.authenticate(request, schemes)
         // A fresh nonce with every DPoP-authenticated answer, so a client never has to be refused to learn the next one.
@@ -193,7 +205,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     if (bodyCredentials) {
       const postHook: preValidationAsyncHookHandler = async function clientSecretPostHook (request) {
         try {
-          verifyClientPost(request)
+          verifyClientPost(request, optional)
         } catch (error) {
           await charged(request, error)
         }

@@ -16,8 +16,11 @@ declare module 'fastify' {
     validationProblems?: ValidationProblems
     /** Flowroute's clients read `message` and `reason` from every error: such routes always carry both. */
     flowrouteErrors?: boolean
-    /** RFC 7009/7662 endpoints: OAuth clients (form bodies or HTTP Basic) get `{error, error_description}`. */
-    oauthErrors?: boolean
+    /**
+     * RFC 7009/7662 endpoints: OAuth clients (form bodies or HTTP Basic) get `{error, error_description}`;
+     * `always` (the token endpoint): every caller does.
+     */
+    oauthErrors?: boolean | 'always'
     /** The Flowroute-compatible mount: errors are Flowroute's own JSON, `{message, reason[, attempts_left]}`. */
     flowrouteCompat?: boolean
   }
@@ -152,7 +155,10 @@ function sendFlowrouteError (reply: FastifyReply, problem: Problem): FastifyRepl
 }
 
 /** RFC 6749 section 5.2 error codes for what went wrong, as OAuth libraries read them. */
+const OAUTH_ERROR_CODES = new Set(['invalid_grant', 'unsupported_grant_type', 'invalid_client', 'unauthorized_client', 'unsupported_token_type', 'invalid_dpop_proof', 'use_dpop_nonce'])
+
 function oauthErrorCode (problem: Problem): string {
+  if (OAUTH_ERROR_CODES.has(problem.code)) return problem.code
   if (problem.statusCode === 401) return 'invalid_client'
   if (problem.statusCode === 403) return 'unauthorized_client'
   if (problem.statusCode === 429 || problem.statusCode === 503) return 'temporarily_unavailable'
@@ -167,7 +173,7 @@ function isOAuthClient (request: FastifyRequest): boolean {
 
 function sendOAuthError (reply: FastifyReply, problem: Problem): FastifyReply {
   const headers: Record<string, string> = { ...problem.headers, 'cache-control': 'no-store' }
-  if (problem.statusCode === 401) headers['www-authenticate'] = 'Basic realm="tokenmint"'
+  if (problem.statusCode === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = 'Basic realm="tokenmint"'
   return reply.code(problem.statusCode).headers(headers).type('application/json; charset=utf-8')
     .send({ error: oauthErrorCode(problem), error_description: problem.message })
 }
@@ -187,7 +193,8 @@ async function errorsPlugin (fastify: FastifyInstance): Promise<void> {
     } else {
       request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     }
-    if (request.routeOptions.config.oauthErrors === true && isOAuthClient(request)) return sendOAuthError(reply, problem)
+    const oauth = request.routeOptions.config.oauthErrors
+    if (oauth === 'always' || (oauth === true && isOAuthClient(request))) return sendOAuthError(reply, problem)
     if (request.routeOptions.config.flowrouteCompat === true) return sendFlowrouteError(reply, problem)
     return sendProblem(reply, problem)
   })

@@ -51,7 +51,12 @@ function presentedToken (request: FastifyRequest): string {
   return presented.token
 }
 
-const LEEWAY_SECONDS = 5
+export const LEEWAY_SECONDS = 5
+
+/** The revocations key that ends a refresh session (its family) and every access token of it. */
+export function sessionRevocationKey (familyId: string): string {
+  return `family:${familyId}`
+}
 /** Verified tokens (fast-jwt) and shape verdicts (headerDefect) remembered per process. */
 const VERIFY_CACHE_SIZE = 2048
 
@@ -152,6 +157,10 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
       const accessClaims = claims as AccessClaims
       // Checked last and here, so every protected route and introspection honour them.
       if (await store.revocations.isRevoked(accessClaims.jti)) throw invalidToken('token_revoked', 'The access token has been revoked.')
+      // A token of a refresh session dies with its session (reuse detected, refresh token revoked).
+      if (accessClaims.sid !== undefined && await store.revocations.isRevoked(sessionRevocationKey(accessClaims.sid))) {
+        throw invalidToken('token_revoked', 'The session this token belongs to has ended.')
+      }
       const username = usernameOfSubject(accessClaims.sub)
       if (username !== undefined) {
         const user = await store.users.find(username)

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
-export type TokenKind = 'access' | 'app_verify' | 'verified_phone'
+export type TokenKind = 'access' | 'app_verify' | 'verified_phone' | 'refresh'
 export type VerificationOutcome = 'started' | 'resent' | 'approved' | 'wrong_code' | 'expired' | 'exhausted' | 'canceled'
 export type RateLimitBudget = 'client' | 'subject' | 'address' | 'flood' | 'appverify' | 'sms_check' | 'sms_check_auth_id' | 'login'
 export type Dependency = 'store' | 'redis'
@@ -15,6 +15,8 @@ export interface Metrics {
   smsSend (provider: string, result: 'accepted' | 'failed'): void
   rateLimited (budget: RateLimitBudget): void
   dependencyError (dependency: Dependency): void
+  /** A refresh token presented a second time: its session was ended. */
+  refreshReuse (): void
 }
 
 declare module 'fastify' {
@@ -45,8 +47,9 @@ export function createMetrics (): Metrics {
   const sends = new Counter({ name: 'tokenmint_sms_sends_total', help: 'SMS handed to the provider, by provider and result', labelNames: ['provider', 'result'], registers: [registry] })
   const limited = new Counter({ name: 'tokenmint_rate_limited_total', help: 'Requests refused by a rate limit, by budget', labelNames: ['budget'], registers: [registry] })
   const dependencies = new Counter({ name: 'tokenmint_dependency_errors_total', help: 'Requests that failed because a dependency did not answer', labelNames: ['dependency'], registers: [registry] })
+  const reuse = new Counter({ name: 'tokenmint_refresh_token_reuse_total', help: 'Refresh tokens presented a second time (each ended its session)', registers: [registry] })
   // Zeros from the start: an alert on rate() needs the series to exist before the first event.
-  for (const kind of ['access', 'app_verify', 'verified_phone']) tokens.labels(kind).inc(0)
+  for (const kind of ['access', 'app_verify', 'verified_phone', 'refresh']) tokens.labels(kind).inc(0)
   for (const outcome of ['started', 'resent', 'approved', 'wrong_code', 'expired', 'exhausted', 'canceled']) verifications.labels(outcome).inc(0)
   for (const budget of ['client', 'subject', 'address', 'flood', 'appverify', 'sms_check', 'sms_check_auth_id', 'login']) limited.labels(budget).inc(0)
   for (const dependency of ['store', 'redis']) dependencies.labels(dependency).inc(0)
@@ -56,7 +59,8 @@ export function createMetrics (): Metrics {
     verification: (outcome) => { verifications.labels(outcome).inc() },
     smsSend: (provider, result) => { sends.labels(provider, result).inc() },
     rateLimited: (budget) => { limited.labels(budget).inc() },
-    dependencyError: (dependency) => { dependencies.labels(dependency).inc() }
+    dependencyError: (dependency) => { dependencies.labels(dependency).inc() },
+    refreshReuse: () => { reuse.inc() }
   }
 }
 

@@ -113,7 +113,8 @@ export function problemResponse (status: number, options: { description?: string
 export const OAuthErrorSchema = Type.Object({
   error: Type.Union([
     Type.Literal('invalid_request'), Type.Literal('invalid_client'), Type.Literal('unauthorized_client'),
-    Type.Literal('unsupported_token_type'), Type.Literal('temporarily_unavailable'), Type.Literal('server_error')
+    Type.Literal('unsupported_token_type'), Type.Literal('temporarily_unavailable'), Type.Literal('server_error'),
+    Type.Literal('invalid_grant'), Type.Literal('unsupported_grant_type'), Type.Literal('invalid_dpop_proof'), Type.Literal('use_dpop_nonce')
   ]),
   error_description: Type.String()
 }, { $id: 'OAuthError', title: 'OAuthError', additionalProperties: false })

@@ -1,5 +1,5 @@
 import { HealthSchema, OAuthErrorSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
-import { AuthorizationServerMetadataSchema, CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, RevocationResponseSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
+import { AuthorizationServerMetadataSchema, CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, OAuthTokenResponseSchema, PasswordChangeSchema, PasswordResetSchema, RevocationResponseSchema, TokenGrantRequestSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
 import {
@@ -18,6 +18,10 @@ export const sharedSchemas = [
   HealthSchema,
   ServiceIndexSchema,
   AuthorizationServerMetadataSchema,
+  TokenGrantRequestSchema,
+  PasswordChangeSchema,
+  PasswordResetSchema,
+  OAuthTokenResponseSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
   MeResponseSchema,

@@ -81,7 +81,50 @@ export const AuthorizationServerMetadataSchema = Type.Object({
   revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
   introspection_endpoint: Type.String(),
   introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  token_endpoint: Type.String(),
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  grant_types_supported: Type.Array(Type.String()),
   dpop_signing_alg_values_supported: Type.Array(Type.String()),
   service_documentation: Type.String()
 }, { $id: 'AuthorizationServerMetadata', title: 'AuthorizationServerMetadata', additionalProperties: false })
+
+export const TokenGrantRequestSchema = Type.Object({
+  grant_type: Type.String({ maxLength: 64, description: '`refresh_token` or `client_credentials`', examples: ['refresh_token'] }),
+  refresh_token: Type.Optional(Type.String({ maxLength: 128, description: 'grant_type=refresh_token: the refresh token; spent by this request' })),
+  client_id: Type.Optional(Type.String({ maxLength: 256, description: 'The client: a public client (a mobile app refreshing) sends it alone; it must be the session\'s client' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 512, description: 'client_secret_post (form bodies only); never logged' })),
+  scope: Type.Optional(Type.String({ maxLength: 512, description: 'Accepted and ignored: a refreshed token keeps the session\'s grant' }))
+}, {
+  $id: 'TokenGrantRequest',
+  title: 'TokenGrantRequest',
+  additionalProperties: false,
+  'x-request-examples': {
+    refresh: { summary: 'Refresh (a mobile app, form-encoded in practice)', value: { grant_type: 'refresh_token', refresh_token: 'rt_...', client_id: 'backend' } },
+    clientCredentials: { summary: 'Client credentials (with HTTP Basic or X-API-Key)', value: { grant_type: 'client_credentials' } }
+  }
+})
+export type TokenGrantRequest = Static<typeof TokenGrantRequestSchema>
+
+export const OAuthTokenResponseSchema = Type.Object({
+  access_token: Type.String({ description: 'Compact JWT (typ at+jwt)' }),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
+  expires_in: Type.Integer({ examples: [300] }),
+  refresh_token: Type.Optional(Type.String({ pattern: '^rt_[A-Za-z0-9_-]{43}$', description: 'The next refresh token of the session; the one presented is spent' }))
+}, { $id: 'OAuthTokenResponse', title: 'OAuthTokenResponse', description: 'RFC 6749 section 5.1', additionalProperties: false })
+
+export const PasswordChangeSchema = Type.Object({
+  current_password: password,
+  new_password: password
+}, {
+  $id: 'PasswordChange',
+  title: 'PasswordChange',
+  additionalProperties: false,
+  'x-request-examples': { change: { summary: 'A new password', value: { current_password: 'correct horse battery staple', new_password: 'a much longer passphrase now' } } }
+})
+
+export const PasswordResetSchema = Type.Object({ password }, {
+  $id: 'PasswordReset',
+  title: 'PasswordReset',
+  additionalProperties: false,
+  'x-request-examples': { reset: { summary: 'Set a password', value: { password: 'a temporary passphrase' } } }
+})

@@ -29,7 +29,11 @@ export const TokenResponseSchema = Type.Object({
   token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP for a token bound to a key (dpop_jkt), sent as Authorization: DPoP with a proof' }),
   expires_in: Type.Integer({ description: 'Seconds until the token expires', examples: [300] }),
   expires_at: Type.String({ format: 'date-time' }),
-  instance_id: Type.Optional(Type.String())
+  instance_id: Type.Optional(Type.String()),
+  refresh_token: Type.Optional(Type.String({
+    pattern: '^rt_[A-Za-z0-9_-]{43}$',
+    description: 'With REFRESH_TOKENS, for device-bound, key-bound and login tokens: exchange it at POST /oauth/token (grant_type=refresh_token) for a new pair; each is good once'
+  }))
 }, { $id: 'TokenResponse', title: 'TokenResponse', additionalProperties: false })
 export type TokenResponse = Static<typeof TokenResponseSchema>
 

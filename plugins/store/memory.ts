@@ -6,6 +6,7 @@ import { createMemoryUsers } from './memory/users.js'
 import { createMemoryRevocations } from './memory/revocations.js'
 import { createMemoryReplayCache } from './memory/dpop-proofs.js'
 import { createMemoryLoginAttempts } from './memory/login-attempts.js'
+import { createMemoryRefreshTokens } from './memory/refresh-tokens.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -19,11 +20,12 @@ export function createMemoryStore (now: () => number = Date.now): Store {
   const revocations = createMemoryRevocations(now)
   const dpopProofs = createMemoryReplayCache(now)
   const loginAttempts = createMemoryLoginAttempts(now)
+  const refreshTokens = createMemoryRefreshTokens(now)
 
   const sweep = (): void => {
     const time = now()
     verifications.sweep(time)
-    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts]) repository.sweep()
+    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts, refreshTokens]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -40,6 +42,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     users: createMemoryUsers(),
     revocations,
     dpopProofs,
-    loginAttempts
+    loginAttempts,
+    refreshTokens
   }
 }

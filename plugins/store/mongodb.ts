@@ -8,6 +8,7 @@ import { createMongoAccessTokens } from './mongodb/access-tokens.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
 import { createMongoUsers } from './mongodb/users.js'
+import { createMongoRefreshTokens } from './mongodb/refresh-tokens.js'
 import { createMongoRevocations } from './mongodb/revocations.js'
 import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
 import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
@@ -39,7 +40,8 @@ const UNIQUE_WRITES = {
   users: ['create'],
   revocations: ['revoke'],
   dpopProofs: ['use'],
-  loginAttempts: ['reserve']
+  loginAttempts: ['reserve'],
+  refreshTokens: ['create']
 } as const
 
 export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
@@ -78,6 +80,7 @@ export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
     users: gated(createMongoUsers(db), UNIQUE_WRITES.users),
     revocations: gated(createMongoRevocations(db), UNIQUE_WRITES.revocations),
     dpopProofs: gated(createMongoReplayCache(db), UNIQUE_WRITES.dpopProofs),
-    loginAttempts: gated(createMongoLoginAttempts(db), UNIQUE_WRITES.loginAttempts)
+    loginAttempts: gated(createMongoLoginAttempts(db), UNIQUE_WRITES.loginAttempts),
+    refreshTokens: gated(createMongoRefreshTokens(db), UNIQUE_WRITES.refreshTokens)
   }
 }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
-import { CredentialsSchema } from '../../schemas/lifecycle.js'
+import { usernameOfSubject } from '../../lib/access-token.js'
+import { Problem } from '../../lib/problem.js'
+import { bearerSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
+import { CredentialsSchema, PasswordChangeSchema } from '../../schemas/lifecycle.js'
 import { TokenResponseSchema } from '../../schemas/tokens.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -17,13 +19,45 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { username, password, dpop_jkt: dpopJkt } = request.body
-    const { token, claims } = await fastify.accounts.login(username, password, request.ip, dpopJkt === undefined ? {} : { dpopJkt })
+    const { access: { token, claims }, refreshToken } = await fastify.accounts.login(username, password, request.ip, dpopJkt === undefined ? {} : { dpopJkt })
     reply.header('cache-control', 'no-store')
     return {
       token,
       token_type: dpopJkt === undefined ? 'Bearer' as const : 'DPoP' as const,
       expires_in: claims.exp - claims.iat,
-      expires_at: new Date(claims.exp * 1000).toISOString()
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
+    }
+  })
+
+  fastify.post('/v1/auth/password', {
+    schema: {
+      operationId: 'changePassword',
+      tags: ['auth'],
+      summary: 'Change the logged-in user\'s password; every other session ends',
+      description: 'With a login token. The current password is checked (a wrong one is 403 `invalid_credentials`, counted like a failed ' +
+        'login). Then every token and refresh token issued to the user before stops working, on every instance, and the answer ' +
+        'is a new token (and refresh token) for this caller, bound to the same key as the token presented.',
+      security: bearerSecurity,
+      body: ref(PasswordChangeSchema),
+      response: { 200: okResponse('The caller\'s new session', TokenResponseSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const principal = request.principal
+    const username = principal?.kind === 'token' ? usernameOfSubject(principal.claims.sub) : undefined
+    if (principal?.kind !== 'token' || username === undefined || typeof principal.claims.uid !== 'string') {
+      throw new Problem(403, 'not_a_user', 'Only a login token (POST /v1/auth/login) can change its user\'s password.')
+    }
+    const jkt = principal.claims.cnf?.jkt
+    const { access: { token, claims }, refreshToken } = await fastify.accounts.changePassword(
+      username, principal.claims.uid, request.body.current_password, request.body.new_password, jkt === undefined ? {} : { dpopJkt: jkt })
+    reply.header('cache-control', 'no-store')
+    return {
+      token,
+      token_type: jkt === undefined ? 'Bearer' as const : 'DPoP' as const,
+      expires_in: claims.exp - claims.iat,
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
     }
   })
 }

@@ -26,11 +26,11 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { instance_id: instanceId, dpop_jkt: jkt } = request.body
     const principal = request.principal
     const clientId = principal?.kind === 'api_key' ? principal.client.id : 'unknown'
-    const { token, claims } = await fastify.tokens.issue({
+    // RFC 9068 client_id: the API client that minted it, which alone may revoke or introspect it (admin aside).
+    const { access: { token, claims }, refreshToken } = await fastify.sessions.start({
       ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
       ...(jkt === undefined ? {} : { cnf: { jkt } }),
-      // RFC 9068 client_id: the API client that minted it, which alone may revoke or introspect it (admin aside).
-      extra: { client_id: clientId }
+      clientId
     })
     return {
       token,
@@ -38,7 +38,8 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       token_type: jkt === undefined ? 'Bearer' as const : 'DPoP' as const,
       expires_in: claims.exp - claims.iat,
       expires_at: new Date(claims.exp * 1000).toISOString(),
-      ...(instanceId === undefined ? {} : { instance_id: instanceId })
+      ...(instanceId === undefined ? {} : { instance_id: instanceId }),
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
     }
   })
 

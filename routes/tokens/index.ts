@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { AccessClaims } from '../../lib/access-token.js'
 import { usernameOfSubject } from '../../lib/access-token.js'
 import { Problem } from '../../lib/problem.js'
+import { parseFormBody } from '../../lib/form.js'
+import { isRefreshToken } from '../../plugins/sessions.js'
 import type { Principal } from '../../plugins/auth.js'
 import { clientOrBearerSecurity, clientSecurity, oauthProblemResponses, okResponse, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } from '../../schemas/lifecycle.js'
@@ -20,20 +22,7 @@ const NO_STORE = { type: 'string', enum: ['no-store'], description: 'Never cache
 
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // RFC 7009 and 7662 send application/x-www-form-urlencoded; here only (every other route takes JSON alone).
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const params = new URLSearchParams(String(body))
-    // No prototype: a parameter named __proto__ or constructor is just an (unknown, refused) field.
-    const fields: Record<string, string> = Object.create(null) as Record<string, string>
-    for (const [name, value] of params) {
-      // RFC 6749 section 3.2: a parameter sent twice makes the request invalid.
-      if (Object.hasOwn(fields, name)) {
-        done(new Problem(400, 'invalid_request', `The parameter "${name.slice(0, 32)}" is sent more than once.`))
-        return
-      }
-      fields[name] = value
-    }
-    done(null, fields)
-  })
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody)
 
   // API clients need the 'tokens' scope for every route in this file; OAuth clients get OAuth error bodies (plugins/errors.ts).
   fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'tokens', oauthErrors: true } })
@@ -47,6 +36,16 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }
 
+  /** RFC 7009 for refresh tokens: the session's client (or admin), or a Bearer caller of the same subject, ends the session. */
+  const revokeSession = async (principal: Principal | null, token: string): Promise<void> => {
+    const record = await fastify.sessions.find(token)
+    if (record === null) return
+    const allowed = principal?.kind === 'api_key'
+      ? principal.client.scopes.includes('admin') || principal.client.id === record.client_id
+      : principal?.kind === 'token' && principal.claims.sub === record.sub
+    if (allowed) await fastify.sessions.end(record)
+  }
+
   fastify.post('/v1/tokens/revoke', {
     schema: {
       operationId: 'revoke',
@@ -56,7 +55,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Always 200 `{}`, whether or not the token was valid. With an API key the tokens that client minted are revoked ' +
         '(any token with the admin scope, which API_KEYS clients have); ' +
         'with a Bearer token only tokens of the same subject are (others are left alone, and the answer is the same). ' +
-        'A revoked token is refused by every route on every instance sharing the store until it expires.',
+        'A revoked token is refused by every route on every instance sharing the store until it expires. ' +
+        'A refresh token (`rt_...`, token_type_hint ignored) ends its whole session: its refresh tokens and every access token issued in it.',
       security: clientOrBearerSecurity,
       body: ref(TokenRequestSchema),
       response: { 200: okResponse('Done (or nothing to do): always `{}`', RevocationResponseSchema, { ...RATE_LIMIT_HEADERS, 'Cache-Control': NO_STORE }), ...oauthProblemResponses(400, 401, 403, 413, 415, 429, 503) }
@@ -64,9 +64,13 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     // Read by the auth plugin's onRoute hook, which runs before this file's: client_id and client_secret in the form body.
     config: { clientSecretPost: true }
   }, async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    if (isRefreshToken(request.body.token)) {
+      await revokeSession(request.principal, request.body.token)
+      return {}
+    }
     const claims = await activeClaims(request.body.token)
     if (claims !== undefined && mayActOn(request.principal, claims)) await fastify.tokens.revoke(claims)
-    reply.header('cache-control', 'no-store')
     return {}
   })
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { apiKeySecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
-import { CredentialsSchema, UserSchema } from '../../schemas/lifecycle.js'
+import { CredentialsSchema, PasswordResetSchema, UserSchema } from '../../schemas/lifecycle.js'
 
 const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // API clients need the 'accounts' scope for every route in this file.
@@ -38,6 +38,26 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     await fastify.accounts.remove(request.params.username)
+    return reply.code(204).send()
+  })
+
+  fastify.post('/v1/users/:username/password', {
+    schema: {
+      operationId: 'resetPassword',
+      tags: ['auth'],
+      summary: 'Set a user\'s password (administration); every session of the user ends',
+      description: 'For an API client with the accounts scope (support desks, account recovery). Every token and refresh token ' +
+        'issued to the user stops working, on every instance; the user logs in again with the new password.',
+      security: apiKeySecurity,
+      params: Type.Object({ username: Type.String({ maxLength: 256 }) }),
+      body: ref(PasswordResetSchema),
+      response: {
+        204: { description: 'Set; every session of the user has ended', type: 'null' },
+        ...problemResponses(400, 401, 403, 404, 409, 413, 414, 415, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    await fastify.accounts.resetPassword(request.params.username, request.body.password)
     return reply.code(204).send()
   })
 }

@@ -15,12 +15,12 @@ test('accounts.login: attempts are counted before the check, successes give them
   t.equal((await store.loginAttempts.get(userKey('alice')))?.count, 1, 'a failure stays counted for the username')
   t.equal((await store.loginAttempts.get(clientKey('10.0.0.1')))?.count, 1, 'and for the address')
 
-  t.match(await accounts.login('alice', PASSWORD, '10.0.0.1'), { token: String })
+  t.match(await accounts.login('alice', PASSWORD, '10.0.0.1'), { access: { token: String }, refreshToken: String })
   t.equal(await store.loginAttempts.get(userKey('alice')), null, 'a success clears the username window')
   t.equal((await store.loginAttempts.get(clientKey('10.0.0.1')))?.count, 1, 'and gives the address its own attempt back: only the failure counts')
 
   for (let i = 0; i < 20; i++) await accounts.login(`nobody-${i}`, 'wrong password', '10.0.0.2').catch(() => undefined)
   await t.rejects(accounts.login('alice', PASSWORD, '10.0.0.2'), { statusCode: 429, code: 'too_many_attempts' })
   t.equal((await store.loginAttempts.get(userKey('alice')))?.count ?? 0, 0, 'refused by the address: the username spent nothing')
-  t.match(await accounts.login('alice', PASSWORD, '10.0.0.3'), { token: String }, 'another address logs in')
+  t.match(await accounts.login('alice', PASSWORD, '10.0.0.3'), { access: { token: String } }, 'another address logs in')
 })

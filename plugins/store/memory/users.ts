@@ -12,6 +12,12 @@ export function createMemoryUsers (): UserRepository {
       const user = users.get(storeKey(username))
       return user === undefined ? null : structuredClone(user)
     },
+    async replaceCredentials (username, currentUserId, passwordHash, newUserId) {
+      const user = users.get(storeKey(username))
+      if (user === undefined || user.user_id !== currentUserId) return false
+      users.set(username, { ...user, password_hash: passwordHash, user_id: newUserId })
+      return true
+    },
     async delete (username) {
       return users.delete(storeKey(username))
     }

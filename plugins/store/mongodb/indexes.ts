@@ -31,7 +31,8 @@ export const INDEX_PLANS: readonly IndexPlan[] = [
   { collection: 'users', name: 'username_unique', key: { username: 1 }, unique: true },
   ...uniqueUntilExpiry('revocations', 'jti'),
   ...uniqueUntilExpiry('dpop_proofs', 'key'),
-  ...uniqueUntilExpiry('login_attempts', 'key', 'resets_at')
+  ...uniqueUntilExpiry('login_attempts', 'key', 'resets_at'),
+  ...uniqueUntilExpiry('refresh_tokens', 'hash', 'family_expires_at')
 ]
 
 export type IndexOutcome = 'in_place' | 'ttl_updated'

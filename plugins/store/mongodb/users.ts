@@ -12,6 +12,13 @@ export function createMongoUsers (db: Db): UserRepository {
     async find (username) {
       return await guard(() => users.findOne({ username: storeKey(username) }, { projection: { _id: 0 } }))
     },
+    async replaceCredentials (username, currentUserId, passwordHash, newUserId) {
+      const result = await guard(() => users.updateOne(
+        { username: storeKey(username), user_id: storeKey(currentUserId) },
+        { $set: { password_hash: passwordHash, user_id: newUserId } }
+      ))
+      return result.modifiedCount === 1
+    },
     async delete (username) {
       const result = await guard(() => users.deleteOne({ username: storeKey(username) }))
       return result.deletedCount === 1

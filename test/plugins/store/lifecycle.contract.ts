@@ -23,6 +23,51 @@ export async function lifecycleContract (t: Test, makeStore: () => Promise<Store
     await t.rejects(store.users.delete(hostile))
   })
 
+  await t.test('users: credentials are replaced only while the user still has the expected id', async (t) => {
+    const store = await makeStore()
+    const user = { username: unique('bob'), user_id: unique('id'), password_hash: 'old-hash', created_at: new Date(Date.now() - 1000) }
+    await store.users.create(user)
+    t.equal(await store.users.replaceCredentials(user.username, 'not-the-id', 'x', 'y'), false, 'a stale id changes nothing')
+    t.equal(await store.users.replaceCredentials(user.username, user.user_id, 'new-hash', 'new-id'), true)
+    t.match(await store.users.find(user.username), { password_hash: 'new-hash', user_id: 'new-id', created_at: user.created_at })
+    t.equal(await store.users.replaceCredentials(user.username, user.user_id, 'again', 'again'), false, 'the old id is gone')
+    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => store.users.replaceCredentials(user.username, 'new-id', `h${i}`, `id${i}`)))
+    t.equal(racing.filter(Boolean).length, 1, 'of concurrent changes exactly one wins')
+    t.equal(await store.users.replaceCredentials(unique('nobody'), 'a', 'b', 'c'), false)
+    await t.rejects(store.users.replaceCredentials(hostile, 'a', 'b', 'c'))
+  })
+
+  await t.test('refresh tokens: spent once, atomically; a second use is reuse until the family ends; idle expiry', async (t) => {
+    const store = await makeStore()
+    const now = Date.now()
+    const record = {
+      hash: unique('hash'),
+      family_id: unique('family'),
+      client_id: 'backend',
+      sub: 'instance:d1',
+      instance_id: 'd1',
+      issued_at: new Date(now - 1000),
+      expires_at: new Date(now + 60_000),
+      family_expires_at: new Date(now + 3_600_000)
+    }
+    await store.refreshTokens.create(record)
+    await t.rejects(store.refreshTokens.create(record), DuplicateKeyError)
+    t.same(await store.refreshTokens.find(record.hash, new Date(now)), record)
+    const uses = await Promise.all(Array.from({ length: 20 }, () => store.refreshTokens.use(record.hash, new Date(now))))
+    t.equal(uses.filter((use) => use.outcome === 'fresh').length, 1, 'exactly one of 20 concurrent uses')
+    t.equal(uses.filter((use) => use.outcome === 'reused').length, 19, 'the rest are reuse')
+    t.match(uses.find((use) => use.outcome === 'reused'), { record: { family_id: record.family_id, used_at: Date } })
+    t.match(await store.refreshTokens.use(record.hash, new Date(now + 120_000)), { outcome: 'reused' }, 'reuse is recognised past the idle limit, while the family lasts')
+    t.same(await store.refreshTokens.use(record.hash, new Date(now + 3_600_000)), { outcome: 'unknown' }, 'forgotten once the family ends')
+
+    const idle = { ...record, hash: unique('idle'), expires_at: new Date(now + 10) }
+    await store.refreshTokens.create(idle)
+    t.same(await store.refreshTokens.use(idle.hash, new Date(now + 20)), { outcome: 'unknown' }, 'idle past its limit: unusable')
+    t.same(await store.refreshTokens.use(unique('absent'), new Date(now)), { outcome: 'unknown' })
+    t.equal(await store.refreshTokens.find(unique('absent'), new Date(now)), null)
+    await t.rejects(store.refreshTokens.use(hostile, new Date(now)))
+  })
+
   await t.test('revocations: idempotent, kept until expiry', async (t) => {
     const store = await makeStore()
     const jti = unique('jti')

@@ -1,0 +1,18 @@
+import { Problem } from './problem.js'
+
+/**
+ * An application/x-www-form-urlencoded body (what OAuth clients send) as a prototype-less record,
+ * for Fastify's addContentTypeParser. A parameter sent twice makes the request invalid (RFC 6749
+ * section 3.2); a parameter named __proto__ or constructor is just an unknown field.
+ */
+export function parseFormBody (_request: unknown, body: string | Buffer, done: (error: Error | null, body?: Record<string, string>) => void): void {
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>
+  for (const [name, value] of new URLSearchParams(String(body))) {
+    if (Object.hasOwn(fields, name)) {
+      done(new Problem(400, 'invalid_request', `The parameter "${name.slice(0, 32)}" is sent more than once.`))
+      return
+    }
+    fields[name] = value
+  }
+  done(null, fields)
+}

@@ -1,0 +1,36 @@
+import type { RefreshTokenRecord, RefreshTokenRepository } from '../../../lib/store.js'
+import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+
+export type MemoryRefreshTokens = RefreshTokenRepository & { sweep (): void }
+
+/** Refresh tokens by hash, kept until their family ends (the twin of the MongoDB TTL index). */
+export function createMemoryRefreshTokens (now: () => number): MemoryRefreshTokens {
+  const tokens = new Map<string, RefreshTokenRecord>()
+  const live = (hash: string, at: number): RefreshTokenRecord | undefined => {
+    const record = tokens.get(storeKey(hash))
+    return record !== undefined && record.family_expires_at.getTime() > at ? record : undefined
+  }
+  return {
+    async create (record) {
+      if (live(record.hash, now()) !== undefined) throw new DuplicateKeyError('refresh token hash taken')
+      tokens.set(record.hash, structuredClone(record))
+    },
+    async use (hash, at) {
+      // Synchronous from lookup to mark: the event loop makes this the atomic update.
+      const record = live(hash, at.getTime())
+      if (record === undefined) return { outcome: 'unknown' }
+      if (record.used_at !== undefined) return { outcome: 'reused', record: structuredClone(record) }
+      if (record.expires_at <= at) return { outcome: 'unknown' }
+      record.used_at = at
+      return { outcome: 'fresh', record: structuredClone(record) }
+    },
+    async find (hash, at) {
+      const record = live(hash, at.getTime())
+      return record === undefined ? null : structuredClone(record)
+    },
+    sweep () {
+      const time = now()
+      for (const [hash, record] of tokens) if (record.family_expires_at.getTime() <= time) tokens.delete(hash)
+    }
+  }
+}
