@@ -13,6 +13,7 @@ import storePlugin from './plugins/store.js'
 import keysPlugin from './plugins/keys.js'
 import jwtPlugin from './plugins/jwt.js'
 import sessionsPlugin from './plugins/sessions.js'
+import eventsPlugin from './plugins/events.js'
 import appVerifyPlugin from './plugins/appverify.js'
 import smsPlugin from './plugins/sms.js'
 import verificationsPlugin from './plugins/verifications.js'
@@ -38,6 +39,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(metricsPlugin)
   await fastify.register(schemasPlugin)
   await fastify.register(storePlugin, options.store === undefined ? {} : { store: options.store })
+  await fastify.register(eventsPlugin)
   await fastify.register(keysPlugin)
   await fastify.register(jwtPlugin)
   await fastify.register(sessionsPlugin)

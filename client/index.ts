@@ -21,7 +21,7 @@ export type ResponseBody<P extends keyof paths, M extends Method> =
 
 /** The query parameters of an operation. */
 export type QueryParams<P extends keyof paths, M extends Method> =
-  Operation<P, M> extends { parameters: { query: infer Q } } ? Q : never
+  Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
 
 /** Every problem+json body: the RFC 9457 members, plus the Flowroute members of verification answers. */
 export type Problem = components['schemas']['Problem'] & Partial<components['schemas']['VerificationProblem']>
@@ -51,6 +51,8 @@ export type ServiceIndex = ResponseBody<'/', 'get'>
 export type AuthorizationServerMetadata = ResponseBody<'/.well-known/oauth-authorization-server', 'get'>
 export type PasswordChange = RequestBody<'/v1/auth/password', 'post'>
 export type PasswordReset = RequestBody<'/v1/users/{username}/password', 'post'>
+export type WebhookDeliveriesQuery = QueryParams<'/v1/webhooks/deliveries', 'get'>
+export type WebhookDeliveryList = ResponseBody<'/v1/webhooks/deliveries', 'get'>
 export type TokenGrantRequest = RequestBody<'/oauth/token', 'post'>
 export type OAuthTokenResponse = ResponseBody<'/oauth/token', 'post'>
 
@@ -182,6 +184,8 @@ export interface TokenmintClient {
    * OAuth errors: the TokenmintError's code is their `error` (invalid_grant, ...).
    */
   token: (body: TokenGrantRequest) => Promise<OAuthTokenResponse>
+  /** GET /v1/webhooks/deliveries (API key, events scope): the webhook delivery log, newest first. */
+  webhookDeliveries: (query?: WebhookDeliveriesQuery) => Promise<WebhookDeliveryList>
   /** GET /.well-known/oauth-authorization-server: where the OAuth endpoints are (RFC 8414). */
   authorizationServerMetadata: () => Promise<AuthorizationServerMetadata>
 }
@@ -260,6 +264,7 @@ export function createClient (options: ClientOptions): TokenmintClient {
     health: async (): Promise<Health> => await json({ method: 'GET', path: '/health/live' }),
     ready: async (): Promise<Health> => await json({ method: 'GET', path: '/health/ready' }),
     token: async (body: TokenGrantRequest): Promise<OAuthTokenResponse> => await json({ method: 'POST', path: '/oauth/token', body }),
+    webhookDeliveries: async (query: WebhookDeliveriesQuery = {}): Promise<WebhookDeliveryList> => await json({ method: 'GET', path: '/v1/webhooks/deliveries', query: { ...query } }),
     authorizationServerMetadata: async (): Promise<AuthorizationServerMetadata> => await json({ method: 'GET', path: '/.well-known/oauth-authorization-server' })
   }
 }

@@ -449,6 +449,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook delivery log, newest first
+         * @description Every event queued for an endpoint (WEBHOOKS_FILE): pending (with when it is tried next), delivered, or failed after WEBHOOK_MAX_ATTEMPTS, with the last result. Kept 7 days after a delivery ends.
+         */
+        get: operations["webhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -568,6 +588,44 @@ export interface components {
             expires_in: number;
             /** @description The next refresh token of the session; the one presented is spent */
             refresh_token?: string;
+        };
+        /** WebhookDelivery */
+        WebhookDelivery: {
+            /** @description `<event id>:<endpoint id>` */
+            id: string;
+            /**
+             * @description The event id: the `webhook-id` header, the receiver's idempotency key
+             * @example evt_4f1c2a9b0d3e4c5f8a7b6c5d4e3f2a1b
+             */
+            event_id: string;
+            event_type: "verification.approved" | "verification.failed" | "verification.expired" | "verification.canceled" | "sms.delivery_failed" | "token.revoked";
+            endpoint_id: string;
+            status: "pending" | "delivered" | "failed";
+            /** @description Attempts so far */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Pending: when it is tried next
+             */
+            next_attempt_at?: string;
+            /** Format: date-time */
+            last_attempt_at?: string;
+            /**
+             * @description The receiver's status code, or why no answer came (timeout, connection_refused, ...)
+             * @example 503
+             */
+            last_result?: string;
+            /** Format: date-time */
+            delivered_at?: string;
+        };
+        /**
+         * WebhookDeliveryList
+         * @description Newest first
+         */
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
         };
         /** GenJwtRequest */
         GenJwtRequest: {
@@ -4575,6 +4633,139 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    webhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                event_type?: "verification.approved" | "verification.failed" | "verification.expired" | "verification.canceled" | "sms.delivery_failed" | "token.revoked";
+                /** @description At most this many, 1..200 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Malformed request (also any request without a Host header or with malformed HTTP framing) (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "body must have required property 'token'.",
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials; WWW-Authenticate names the scheme for tokens (Bearer, DPoP) and HTTP Basic (problem+json) */
+            401: {
+                headers: {
+                    /** @description The challenge (RFC 9110 section 11.6.1; RFC 9449 for DPoP, with error and algs) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:invalid_api_key",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "The API key is not valid.",
+                     *       "code": "invalid_api_key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API client lacks the scope for this route (insufficient_scope), or is banned for now after going over its limit (rate_limit_banned, with RATE_LIMIT_BAN) (problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:insufficient_scope",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This API client may not call mint routes (its scopes: verify).",
+                     *       "code": "insufficient_scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: `limit` names the budget; Retry-After says when to retry (problem+json) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window of the budget that applies */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in that window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests for the client budget (6000 per 60 s); retry in 12 s.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the store, Redis) is unavailable, or the service is shutting down; Retry-After says when to retry (problem+json) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:tokenmint:problem:store_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The data store is temporarily unavailable; try again shortly.",
+                     *       "code": "store_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

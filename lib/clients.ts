@@ -5,7 +5,7 @@ import { SETTINGS } from './settings.js'
 import type { Rate } from './settings.js'
 
 /** Route groups an API client may call; `admin` also lets it revoke and introspect other clients' tokens. */
-export const SCOPES = ['mint', 'appverify', 'verify', 'accounts', 'tokens', 'admin'] as const
+export const SCOPES = ['mint', 'appverify', 'verify', 'accounts', 'tokens', 'events', 'admin'] as const
 export type Scope = typeof SCOPES[number]
 
 export interface ApiClient {

@@ -56,6 +56,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     mongodbDatabase: s.MONGODB_DATABASE,
     apiKeys: s.API_KEYS,
     apiClientsFile: s.API_CLIENTS_FILE,
+    webhooks: { file: s.WEBHOOKS_FILE, maxAttempts: s.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: s.WEBHOOK_RETRY_BASE_MS },
     jwt: {
       algorithm: s.JWT_ALGORITHM,
       secret: decodeBase64(s.JWT_SECRET ?? '') ?? Buffer.alloc(0),

@@ -169,6 +169,10 @@ export const SETTINGS = {
   LOG_FORMAT: oneOf({ group: 'Server', doc: '`auto`: readable lines with local times on a development terminal, JSON otherwise', values: ['auto', 'json', 'pretty'], fallback: 'auto' }),
   TRUST_PROXY: list({ group: 'Server', doc: 'proxies whose X-Forwarded-For is believed, so limits apply per real client; a blanket `true` is refused', form: 'IP addresses or CIDRs, comma-separated', each: proxyProblem }),
 
+  WEBHOOKS_FILE: text({ group: 'Events', doc: 'webhook endpoints, each with its URL, signing secret and event types; unset: no events are sent', hint: 'path to a YAML or JSON file' }),
+  WEBHOOK_MAX_ATTEMPTS: int({ group: 'Events', doc: 'attempts per delivery before it is marked failed', fallback: 10, min: 1, max: 50 }),
+  WEBHOOK_RETRY_BASE_MS: int({ group: 'Events', doc: 'the first retry\'s delay; each next one doubles (at most an hour, ±20% jitter)', fallback: 5000, min: 10, max: 600_000, unit: 'milliseconds' }),
+
   MONGODB_URL: url({ group: 'Storage', doc: 'unset: the memory store, which loses everything on restart', form: 'MongoDB connection string', fallback: undefined, production: { required: true, why: 'the memory store loses data on restart' } }),
   MONGODB_DATABASE: text({ group: 'Storage', doc: 'database name', fallback: 'jwt_db' }),
   REDIS_URL: url({ group: 'Storage', doc: 'shared rate-limit counters for several instances; unreachable Redis fails closed with 503', form: 'Redis URL', fallback: undefined }),

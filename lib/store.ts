@@ -16,6 +16,7 @@ export interface Store {
   readonly dpopProofs: ReplayCache
   readonly loginAttempts: LoginAttemptRepository
   readonly refreshTokens: RefreshTokenRepository
+  readonly webhookDeliveries: WebhookDeliveryRepository
 }
 
 /** An access token this service issued: enough to revoke, introspect and audit it. */
@@ -280,4 +281,42 @@ export interface RefreshTokenRepository {
   use (hash: string, now: Date): Promise<RefreshTokenUse>
   /** The record (used or not) while its family lasts; null otherwise. */
   find (hash: string, now: Date): Promise<RefreshTokenRecord | null>
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+/** One event for one endpoint: queued in the store, so it survives a restart (on MongoDB). */
+export interface WebhookDeliveryRecord {
+  /** `${event_id}:${endpoint_id}`: unique, so an event is queued once per endpoint. */
+  id: string
+  event_id: string
+  event_type: string
+  endpoint_id: string
+  /** The JSON body, exactly as it is signed and sent on every attempt. */
+  payload: string
+  status: WebhookDeliveryStatus
+  attempts: number
+  /** When the next attempt is due; while an attempt runs, the end of its lease. */
+  next_attempt_at: Date
+  created_at: Date
+  last_attempt_at?: Date
+  /** The receiver's last status code, or the reason no answer came (`timeout`, `connection_refused`, ...). */
+  last_result?: string
+  delivered_at?: Date
+  /** When the record is removed (a retention after it ends). */
+  purge_at: Date
+}
+
+export interface WebhookDeliveryRepository {
+  /** Queues deliveries; one already queued (same id) is left as it is. */
+  enqueue (deliveries: WebhookDeliveryRecord[]): Promise<void>
+  /**
+   * Claims up to `limit` pending deliveries that are due, each atomically: its next_attempt_at
+   * moves to now + leaseMs, so no other worker (or instance) takes it meanwhile.
+   */
+  claimDue (now: Date, leaseMs: number, limit: number): Promise<WebhookDeliveryRecord[]>
+  /** Records an attempt's outcome: delivered, or pending again at `retryAt`, or failed for good (retryAt null). */
+  settle (id: string, outcome: { delivered: boolean, result: string, at: Date, retryAt: Date | null, purgeAt: Date }): Promise<void>
+  /** The delivery log, newest first. */
+  list (filter: { status?: WebhookDeliveryStatus, eventType?: string, limit: number }): Promise<WebhookDeliveryRecord[]>
 }

@@ -41,6 +41,12 @@ export interface ApprovedVerification {
   token?: string
 }
 
+/** Which verification an outcome is about: ids only, never the code or the recipient. */
+export interface VerificationRef {
+  auth_id: string
+  verification_id?: string
+}
+
 export interface VerificationDeps {
   repository: VerificationRepository
   sender: SmsSender
@@ -49,9 +55,9 @@ export interface VerificationDeps {
   /** Issues the verified-phone token (jwt plugin); called only after the approval is committed. */
   issueToken: (phone: string, authId: string) => Promise<string>
   /** Reports an SMS failure without its text (the text holds the code). */
-  onDeliveryFailure?: (reason: string) => void
-  /** Each event a verification goes through, for metrics. */
-  onOutcome?: (outcome: VerificationOutcome) => void
+  onDeliveryFailure?: (reason: string, verification: VerificationRef) => void
+  /** Each event a verification goes through, for metrics and webhooks. */
+  onOutcome?: (outcome: VerificationOutcome, verification: VerificationRef) => void
   now?: () => Date
 }
 
@@ -185,7 +191,7 @@ export class VerificationService {
     if (!await repository.restoreCode(authId, id, record.version, confirmed)) {
       throw new Problem(409, 'auth_id_in_use', 'This verification was canceled or replaced while its code was being sent; retry.')
     }
-    this.deps.onOutcome?.('started')
+    this.deps.onOutcome?.('started', { auth_id: record.auth_id, verification_id: record.id })
     return started({ ...record, ...confirmed }, sms.maxSends)
   }
 
@@ -235,7 +241,7 @@ export class VerificationService {
     await this.deliver(updated, code, async () => {
       await repository.restoreCode(updated.auth_id, updated.id, updated.version, previous)
     })
-    this.deps.onOutcome?.('resent')
+    this.deps.onOutcome?.('resent', { auth_id: updated.auth_id, verification_id: updated.id })
     return started(updated, sms.maxSends)
   }
 
@@ -260,7 +266,7 @@ export class VerificationService {
       if (reserved && error instanceof SmsDeliveryError) await repository.releaseRecipientSend(record.recipient, sendId).catch(() => {})
       await undo()
       if (error instanceof SmsDeliveryError) {
-        this.deps.onDeliveryFailure?.(error.reason)
+        this.deps.onDeliveryFailure?.(error.reason, { auth_id: record.auth_id, verification_id: record.id })
         throw new Problem(502, 'sms_delivery_failed', 'The SMS provider did not accept the message; no verification was left pending. Try again.')
       }
       throw error
@@ -303,7 +309,7 @@ export class VerificationService {
       }
       if (code === null || !hashesMatch(record.code_hash, hashCode(otp.pepper, record.id, code))) {
         const exhausted = record.attempts_left <= 0
-        this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code')
+        this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code', { auth_id: authId, verification_id: record.id })
         throw checkProblem('invalid_auth_code', 'InvalidAuthCode', exhausted
           ? 'Incorrect code. No attempts are left: this verification has ended.'
           : `Incorrect code. ${record.attempts_left} attempt${record.attempts_left === 1 ? '' : 's'} left.`,
@@ -314,7 +320,7 @@ export class VerificationService {
         const current = await repository.find(authId, now)
         throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' && effectiveStatus(current, now) !== 'pending' ? null : current, now)
       }
-      this.deps.onOutcome?.('approved')
+      this.deps.onOutcome?.('approved', { auth_id: authId, verification_id: record.id })
       const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
       return {
         authenticated: true,
@@ -336,7 +342,7 @@ export class VerificationService {
     const attemptsLeft = Math.max(0, record.attempts_left)
     switch (status) {
       case 'expired':
-        this.deps.onOutcome?.('expired')
+        this.deps.onOutcome?.('expired', { auth_id: record.auth_id, verification_id: record.id })
         // As Flowroute answers: an expired code leaves no attempts, whatever was unspent.
         return checkProblem('expired_auth_code', 'ExpiredAuthCode', 'The code has expired; request a new one.', { status, attempts_left: 0 })
       case 'max_attempts_reached':
@@ -373,7 +379,7 @@ export class VerificationService {
     const now = this.now()
     const canceled = await this.deps.repository.cancel(authId, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
     if (canceled) {
-      this.deps.onOutcome?.('canceled')
+      this.deps.onOutcome?.('canceled', { auth_id: authId })
       return true
     }
     return (await this.deps.repository.find(authId, now)) !== null

@@ -81,6 +81,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
     async remove (rawUsername) {
       const username = normalizeUsername(rawUsername)
       if (username === undefined || !await store.users.delete(username)) throw notFound('user_not_found', 'There is no such user.')
+      await fastify.events.emit('token.revoked', { sub: userSubject(username), reason: 'user_deleted' })
     },
 
     async changePassword (username, uid, current, next, options = {}) {
@@ -99,6 +100,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       await store.loginAttempts.clear(userKey)
       const newUid = randomUUID()
       if (!await store.users.replaceCredentials(username, uid, hash, newUid)) throw new Problem(409, 'conflict', 'The account changed meanwhile; sign in again.')
+      await fastify.events.emit('token.revoked', { sub: userSubject(username), reason: 'password_changed' })
       return await sessions.start({
         sub: userSubject(username),
         amr: ['pwd'],
@@ -114,6 +116,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       const user = username === undefined ? null : await store.users.find(username)
       if (username === undefined || user === null) throw notFound('user_not_found', 'There is no such user.')
       if (!await store.users.replaceCredentials(username, user.user_id, hash, randomUUID())) throw new Problem(409, 'conflict', 'The account changed meanwhile; try again.')
+      await fastify.events.emit('token.revoked', { sub: userSubject(username), reason: 'password_reset' })
     },
 
     async login (rawUsername, rawPassword, client, options = {}) {
@@ -153,4 +156,4 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('accounts', accounts)
 }
 
-export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt', 'sessions', 'metrics'] })
+export default fp(accountsPlugin, { name: 'accounts', dependencies: ['store', 'jwt', 'sessions', 'metrics', 'events'] })

@@ -172,9 +172,15 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
     async revoke (claims) {
       // Kept while the verifier could still accept the token: its exp plus the clock leeway.
       await store.revocations.revoke(claims.jti, new Date((claims.exp + LEEWAY_SECONDS) * 1000))
+      await fastify.events.emit('token.revoked', {
+        jti: claims.jti,
+        sub: claims.sub,
+        reason: 'revoked',
+        ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {})
+      })
     }
   }
   fastify.decorate('tokens', tokens)
 }
 
-export default fp(jwtPlugin, { name: 'jwt', dependencies: ['config', 'keys', 'store'] })
+export default fp(jwtPlugin, { name: 'jwt', dependencies: ['config', 'keys', 'store', 'events'] })

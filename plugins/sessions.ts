@@ -22,6 +22,8 @@ export interface RefreshPresentation {
   dpopJkt?: string
 }
 
+type SessionRef = Pick<RefreshTokenRecord, 'family_id' | 'family_expires_at' | 'sub' | 'client_id'>
+
 export interface SessionService {
   /** An access token, and for a device-bound, key-bound or login token (REFRESH_TOKENS) a refresh token starting a session. */
   start (input: IssueInput & { clientId: string }): Promise<SessionTokens>
@@ -33,7 +35,7 @@ export interface SessionService {
   /** The session's record, while its family lasts (revocation checks who may end it). */
   find (refreshToken: string): Promise<RefreshTokenRecord | null>
   /** Ends a session: its refresh tokens and every access token issued in it. */
-  end (record: Pick<RefreshTokenRecord, 'family_id' | 'family_expires_at'>): Promise<void>
+  end (record: SessionRef, reason: 'revoked' | 'reuse_detected' | 'user_changed'): Promise<void>
 }
 
 declare module 'fastify' {
@@ -61,10 +63,11 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
   const { store, tokens, config } = fastify
   const { enabled, idleSeconds, maxSeconds } = config.jwt.refresh
 
-  const end = async (record: Pick<RefreshTokenRecord, 'family_id' | 'family_expires_at'>): Promise<void> => {
+  const end = async (record: SessionRef, reason: 'revoked' | 'reuse_detected' | 'user_changed'): Promise<void> => {
     // Until every access token of the session has expired as well.
     const until = new Date(Math.max(record.family_expires_at.getTime(), Date.now()) + (config.jwt.expireSeconds + LEEWAY_SECONDS) * 1000)
     await store.revocations.revoke(sessionRevocationKey(record.family_id), until)
+    await fastify.events.emit('token.revoked', { session_id: record.family_id, sub: record.sub, client_id: record.client_id, reason })
   }
 
   /** The next link of a family (or its first): stored as a hash, bound like the access token. */
@@ -123,7 +126,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
       }
       const use = await store.refreshTokens.use(hash, now)
       if (use.outcome === 'reused') {
-        await end(use.record)
+        await end(use.record, 'reuse_detected')
         fastify.metrics.refreshReuse()
         fastify.log.warn({ family: use.record.family_id.slice(0, 8), client: use.record.client_id }, 'refresh token reuse: session ended')
         throw invalidGrant('This refresh token was already used: the session has been ended for safety. Sign in again.')
@@ -135,7 +138,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
         const username = record.sub.startsWith('user:') ? record.sub.slice(5) : ''
         const user = await store.users.find(username)
         if (user === null || user.user_id !== record.uid) {
-          await end(record)
+          await end(record, 'user_changed')
           throw invalidGrant('This session has ended: the password was changed or the user removed.')
         }
       }
@@ -153,4 +156,4 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('sessions', sessions)
 }
 
-export default fp(sessionsPlugin, { name: 'sessions', dependencies: ['config', 'store', 'jwt', 'metrics'] })
+export default fp(sessionsPlugin, { name: 'sessions', dependencies: ['config', 'store', 'jwt', 'metrics', 'events'] })

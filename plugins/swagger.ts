@@ -103,6 +103,7 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
         { name: 'auth', description: 'Users and password login' },
         { name: 'tokens', description: 'Token lifecycle: revocation (RFC 7009) and introspection (RFC 7662)' },
         { name: 'keys', description: 'Public verification keys (JWKS)' },
+        { name: 'events', description: 'Signed webhooks: the delivery log' },
         { name: 'health', description: 'Liveness and readiness' },
         ...(fastify.config.sms.flowrouteCompat.enabled ? [{ name: 'flowroute', description: 'Flowroute\'s sms-verification API, for its unmodified clients (FLOWROUTE_COMPAT)' }] : [])
       ],

@@ -1,12 +1,22 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { VerificationService } from '../lib/verification.js'
+import type { VerificationOutcome } from '../lib/verification.js'
+import type { EventType } from '../lib/webhooks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** SMS verification (contract §7): start, check, status and cancel. */
     verifications: VerificationService
   }
+}
+
+/** The outcomes webhooks hear about (exhausted is Twilio's "failed": every attempt spent). */
+const OUTCOME_EVENTS: Partial<Record<VerificationOutcome, EventType>> = {
+  approved: 'verification.approved',
+  exhausted: 'verification.failed',
+  expired: 'verification.expired',
+  canceled: 'verification.canceled'
 }
 
 /** `fastify.verifications`: the rules in lib/verification.ts wired to the store, the SMS provider and the token service. */
@@ -21,9 +31,16 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       const { token } = await tokens.issue({ sub: `phone:${phone}`, amr: ['sms'], extra: { phn: phone, auth_id: authId } })
       return token
     },
-    onDeliveryFailure: (reason) => { fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed') },
-    onOutcome: (outcome) => { fastify.metrics.verification(outcome) }
+    onDeliveryFailure: (reason, verification) => {
+      fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed')
+      fastify.events.emit('sms.delivery_failed', { ...verification, provider: sms.provider, reason })
+    },
+    onOutcome: (outcome, verification) => {
+      fastify.metrics.verification(outcome)
+      const type = OUTCOME_EVENTS[outcome]
+      if (type !== undefined) fastify.events.emit(type, { ...verification })
+    }
   }))
 }
 
-export default fp(verificationsPlugin, { name: 'verifications', dependencies: ['config', 'store', 'sms', 'jwt', 'metrics'] })
+export default fp(verificationsPlugin, { name: 'verifications', dependencies: ['config', 'store', 'sms', 'jwt', 'metrics', 'events'] })

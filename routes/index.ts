@@ -11,6 +11,7 @@ import tokenRoutes from './tokens/index.js'
 import metricsRoutes from './metrics/index.js'
 import oauthRoutes from './oauth/index.js'
 import flowrouteRoutes from './flowroute/index.js'
+import webhookRoutes from './webhooks/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
@@ -25,6 +26,7 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(tokenRoutes)
   await fastify.register(metricsRoutes)
   await fastify.register(oauthRoutes)
+  await fastify.register(webhookRoutes)
   // Off by default: Flowroute's own API for its unmodified clients, at its own prefix.
   const compat = fastify.config.sms.flowrouteCompat
   if (compat.enabled) await fastify.register(flowrouteRoutes, { prefix: compat.prefix })

@@ -1,6 +1,7 @@
 import { HealthSchema, OAuthErrorSchema, ProblemSchema, ServiceIndexSchema } from './common.js'
 import { AuthorizationServerMetadataSchema, CredentialsSchema, IntrospectionSchema, JwkSchema, JwksSchema, OAuthTokenResponseSchema, PasswordChangeSchema, PasswordResetSchema, RevocationResponseSchema, TokenGrantRequestSchema, TokenRequestSchema, UserSchema } from './lifecycle.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from './tokens.js'
+import { WebhookDeliveryListSchema, WebhookDeliverySchema } from './events.js'
 import { AppVerifyTokenResponseSchema, TransactionListSchema, TransactionSchema } from './appverify.js'
 import {
   CheckVerificationRequestSchema,
@@ -22,6 +23,8 @@ export const sharedSchemas = [
   PasswordChangeSchema,
   PasswordResetSchema,
   OAuthTokenResponseSchema,
+  WebhookDeliverySchema,
+  WebhookDeliveryListSchema,
   GenJwtRequestSchema,
   TokenResponseSchema,
   MeResponseSchema,

@@ -7,6 +7,7 @@ import { createMemoryRevocations } from './memory/revocations.js'
 import { createMemoryReplayCache } from './memory/dpop-proofs.js'
 import { createMemoryLoginAttempts } from './memory/login-attempts.js'
 import { createMemoryRefreshTokens } from './memory/refresh-tokens.js'
+import { createMemoryWebhookDeliveries } from './memory/webhook-deliveries.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -21,11 +22,12 @@ export function createMemoryStore (now: () => number = Date.now): Store {
   const dpopProofs = createMemoryReplayCache(now)
   const loginAttempts = createMemoryLoginAttempts(now)
   const refreshTokens = createMemoryRefreshTokens(now)
+  const webhookDeliveries = createMemoryWebhookDeliveries(now)
 
   const sweep = (): void => {
     const time = now()
     verifications.sweep(time)
-    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts, refreshTokens]) repository.sweep()
+    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts, refreshTokens, webhookDeliveries]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -43,6 +45,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     revocations,
     dpopProofs,
     loginAttempts,
-    refreshTokens
+    refreshTokens,
+    webhookDeliveries
   }
 }

@@ -9,6 +9,7 @@ import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
 import { createMongoUsers } from './mongodb/users.js'
 import { createMongoRefreshTokens } from './mongodb/refresh-tokens.js'
+import { createMongoWebhookDeliveries } from './mongodb/webhook-deliveries.js'
 import { createMongoRevocations } from './mongodb/revocations.js'
 import { createMongoReplayCache } from './mongodb/dpop-proofs.js'
 import { createMongoLoginAttempts } from './mongodb/login-attempts.js'
@@ -41,7 +42,8 @@ const UNIQUE_WRITES = {
   revocations: ['revoke'],
   dpopProofs: ['use'],
   loginAttempts: ['reserve'],
-  refreshTokens: ['create']
+  refreshTokens: ['create'],
+  webhookDeliveries: ['enqueue']
 } as const
 
 export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
@@ -81,6 +83,7 @@ export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
     revocations: gated(createMongoRevocations(db), UNIQUE_WRITES.revocations),
     dpopProofs: gated(createMongoReplayCache(db), UNIQUE_WRITES.dpopProofs),
     loginAttempts: gated(createMongoLoginAttempts(db), UNIQUE_WRITES.loginAttempts),
-    refreshTokens: gated(createMongoRefreshTokens(db), UNIQUE_WRITES.refreshTokens)
+    refreshTokens: gated(createMongoRefreshTokens(db), UNIQUE_WRITES.refreshTokens),
+    webhookDeliveries: gated(createMongoWebhookDeliveries(db), UNIQUE_WRITES.webhookDeliveries)
   }
 }

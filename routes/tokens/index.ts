@@ -43,7 +43,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const allowed = principal?.kind === 'api_key'
       ? principal.client.scopes.includes('admin') || principal.client.id === record.client_id
       : principal?.kind === 'token' && principal.claims.sub === record.sub
-    if (allowed) await fastify.sessions.end(record)
+    if (allowed) await fastify.sessions.end(record, 'revoked')
   }
 
   fastify.post('/v1/tokens/revoke', {

@@ -32,7 +32,10 @@ export const INDEX_PLANS: readonly IndexPlan[] = [
   ...uniqueUntilExpiry('revocations', 'jti'),
   ...uniqueUntilExpiry('dpop_proofs', 'key'),
   ...uniqueUntilExpiry('login_attempts', 'key', 'resets_at'),
-  ...uniqueUntilExpiry('refresh_tokens', 'hash', 'family_expires_at')
+  ...uniqueUntilExpiry('refresh_tokens', 'hash', 'family_expires_at'),
+  ...uniqueUntilExpiry('webhook_deliveries', 'id', 'purge_at'),
+  { collection: 'webhook_deliveries', name: 'due', key: { status: 1, next_attempt_at: 1 } },
+  { collection: 'webhook_deliveries', name: 'newest_first', key: { created_at: -1, id: -1 } }
 ]
 
 export type IndexOutcome = 'in_place' | 'ttl_updated'

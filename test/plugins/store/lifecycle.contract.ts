@@ -37,6 +37,41 @@ export async function lifecycleContract (t: Test, makeStore: () => Promise<Store
     await t.rejects(store.users.replaceCredentials(hostile, 'a', 'b', 'c'))
   })
 
+  await t.test('webhook deliveries: queued once, claimed once under concurrency, leased, settled, listed newest first', async (t) => {
+    const store = await makeStore()
+    const now = Date.now()
+    const prefix = unique('evt')
+    const record = (n: number, type = 'verification.approved'): Parameters<typeof store.webhookDeliveries.enqueue>[0][number] => ({
+      id: `${prefix}-${n}:hook`,
+      event_id: `${prefix}-${n}`,
+      event_type: type,
+      endpoint_id: 'hook',
+      payload: `{"n":${n}}`,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: new Date(now - 1000),
+      created_at: new Date(now - 10_000 + n),
+      purge_at: new Date(now + 3_600_000)
+    })
+    await store.webhookDeliveries.enqueue([record(1), record(2), record(3, 'token.revoked')])
+    await store.webhookDeliveries.enqueue([{ ...record(1), payload: 'changed' }])
+    const claims = await Promise.all(Array.from({ length: 10 }, () => store.webhookDeliveries.claimDue(new Date(now), 30_000, 2)))
+    const claimedIds = claims.flat().map((claimed) => claimed.id).filter((id) => id.startsWith(prefix))
+    t.same(claimedIds.sort(), [`${prefix}-1:hook`, `${prefix}-2:hook`, `${prefix}-3:hook`], 'each delivery claimed exactly once by 10 concurrent workers')
+    t.equal(claims.flat().find((claimed) => claimed.id === `${prefix}-1:hook`)?.payload, '{"n":1}', 'queued once: the second enqueue changed nothing')
+    t.same((await store.webhookDeliveries.claimDue(new Date(now + 1000), 30_000, 10)).filter((claimed) => claimed.id.startsWith(prefix)), [], 'leased: nobody else takes them')
+    await store.webhookDeliveries.settle(`${prefix}-1:hook`, { delivered: false, result: '500', at: new Date(now), retryAt: new Date(now + 5000), purgeAt: new Date(now + 3_600_000) })
+    await store.webhookDeliveries.settle(`${prefix}-2:hook`, { delivered: true, result: '204', at: new Date(now), retryAt: null, purgeAt: new Date(now + 3_600_000) })
+    await store.webhookDeliveries.settle(`${prefix}-3:hook`, { delivered: false, result: 'timeout', at: new Date(now), retryAt: null, purgeAt: new Date(now + 3_600_000) })
+    const again = (await store.webhookDeliveries.claimDue(new Date(now + 6000), 30_000, 10)).filter((claimed) => claimed.id.startsWith(prefix))
+    t.match(again, [{ id: `${prefix}-1:hook`, attempts: 1, last_result: '500' }], 'only the retry comes back, when due')
+    const log = (await store.webhookDeliveries.list({ limit: 100 })).filter((entry) => entry.id.startsWith(prefix))
+    t.same(log.map((entry) => entry.event_id), [`${prefix}-3`, `${prefix}-2`, `${prefix}-1`], 'newest first')
+    t.match(log, [{ status: 'failed', last_result: 'timeout' }, { status: 'delivered', delivered_at: Date }, { status: 'pending' }])
+    t.same((await store.webhookDeliveries.list({ status: 'delivered', limit: 100 })).filter((entry) => entry.id.startsWith(prefix)).map((entry) => entry.event_id), [`${prefix}-2`])
+    t.same((await store.webhookDeliveries.list({ eventType: 'token.revoked', limit: 100 })).filter((entry) => entry.id.startsWith(prefix)).map((entry) => entry.event_id), [`${prefix}-3`])
+  })
+
   await t.test('refresh tokens: spent once, atomically; a second use is reuse until the family ends; idle expiry', async (t) => {
     const store = await makeStore()
     const now = Date.now()
