@@ -91,19 +91,27 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       lazyConnect: false
     })
     // ioredis reconnects by itself; without a listener an outage would crash the process. One line per change of state, not per retry.
+    // A lost connection is the outage (a restart can be over before a reconnect fails and 'error' fires).
     let reachable = true
-    redis.on('error', (error: Error) => {
-      if (!reachable) return
+    let closing = false
+    const down = (reason: string): void => {
+      if (!reachable || closing) return
       reachable = false
-      fastify.log.warn({ reason: error.message }, 'Redis is unreachable: routes with shared counters answer 503 until it is back')
-    })
+      fastify.log.warn({ reason }, 'Redis is unreachable: routes with shared counters answer 503 until it is back')
+    }
+    // The error code only: the message names the host and port.
+    redis.on('error', (error: Error & { code?: unknown }) => { down(typeof error.code === 'string' ? error.code : 'connection error') })
+    redis.on('close', () => { down('connection closed') })
     redis.on('ready', () => {
       if (reachable) return
       reachable = true
       fastify.log.info('Redis is reachable again: shared counters are back')
     })
     sharedCounters = () => redis.status === 'ready' ? 'ok' : 'unreachable'
-    fastify.addHook('onClose', async () => { redis.disconnect() })
+    fastify.addHook('onClose', async () => {
+      closing = true
+      redis.disconnect()
+    })
     // Give Redis a moment to connect before the first request; if it is down we start anyway, failing closed.
     fastify.addHook('onReady', async () => {
       if (redis.status === 'ready') return

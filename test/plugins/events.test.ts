@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'tap'
 import type { Test } from 'tap'
-import { API_KEY, buildTestApp, json } from '../helper.js'
+import { API_KEY, appWithLogs, buildTestApp, json } from '../helper.js'
 import { createMemoryStore } from '../../plugins/store/memory.js'
 import { parseWebhooks, retryDelayMs, signWebhook, verifyWebhook } from '../../lib/webhooks.js'
 import { EVENT_TYPES } from '../../lib/webhooks.js'
@@ -155,4 +155,47 @@ test('signatures, the verification snippet, backoff and the file format', async 
     t.throws(() => parseWebhooks(typeof document === 'string' ? document : JSON.stringify(document), { production: true }), { message: why })
   }
   t.equal(EVENT_TYPES.length, 6)
+})
+
+test('what cannot be sent or queued is said plainly: a refused connection, a removed endpoint, a store outage', async (t) => {
+  const closed = await receiver(t, SECRET_B)
+  await closed.close()
+  const file = webhooksFile(t, [{ id: 'gone-away', url: closed.url, secret: SECRET_B, events: ['token.revoked'] }])
+  const memory = createMemoryStore()
+  let down = false
+  const store = {
+    ...memory,
+    webhookDeliveries: {
+      ...memory.webhookDeliveries,
+      enqueue: async (records: Parameters<typeof memory.webhookDeliveries.enqueue>[0]) => { if (down) throw new Error('store down'); await memory.webhookDeliveries.enqueue(records) },
+      claimDue: async (...args: Parameters<typeof memory.webhookDeliveries.claimDue>) => { if (down) throw new Error('store down'); return await memory.webhookDeliveries.claimDue(...args) }
+    }
+  }
+  const { fastify: app, lines } = await appWithLogs(t, { WEBHOOKS_FILE: file, WEBHOOK_RETRY_BASE_MS: '10', WEBHOOK_MAX_ATTEMPTS: '2' }, store)
+  await app.ready()
+  // A delivery whose endpoint has left the configuration.
+  const now = new Date()
+  await memory.webhookDeliveries.enqueue([{ id: 'evt_old:removed', event_id: 'evt_old', event_type: 'token.revoked', endpoint_id: 'removed', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: now, created_at: now, purge_at: new Date(now.getTime() + 60_000) }])
+  const minted = json(await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} }))
+  await app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: { 'x-api-key': API_KEY }, payload: { token: minted.token } })
+  await until(() => lines.some((line) => line.msg === 'webhook delivery failed for good'))
+  const log = await memory.webhookDeliveries.list({ limit: 10 })
+  t.match(log.find((entry) => entry.endpoint_id === 'gone-away'), { status: 'failed', attempts: 2, last_result: 'connection_refused' })
+  t.match(log.find((entry) => entry.endpoint_id === 'removed'), { status: 'failed', last_result: 'endpoint_removed' })
+
+  down = true
+  const other = json(await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} }))
+  const revoked = await app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: { 'x-api-key': API_KEY }, payload: { token: other.token } })
+  t.equal(revoked.statusCode, 200, 'the request that caused the event still succeeds')
+  await until(() => lines.some((line) => String(line.msg).startsWith('webhook sender: the store is not answering')))
+  t.ok(lines.some((line) => line.level === 50 && String(line.msg).includes('could not be queued')), 'a lost event is an error line')
+  down = false
+  await until(() => lines.some((line) => line.msg === 'webhook sender: the store answers again'))
+  t.ok(lines.some((line) => line.msg === 'webhook sender: the store answers again'), JSON.stringify(lines.filter((line) => !String(line.msg).includes('request')).map((line) => line.msg)))
+  t.notMatch(JSON.stringify(lines), /127\.0\.0\.1:\d+|whsec_|b{40}/, 'no host, port or secret in the log')
+})
+
+test('an unreadable or malformed WEBHOOKS_FILE stops the start, naming the problem', async (t) => {
+  await t.rejects(buildTestApp(t, { env: { WEBHOOKS_FILE: join(t.testdir(), 'missing.yaml') } }), { message: /WEBHOOKS_FILE cannot be read/ })
+  await t.rejects(buildTestApp(t, { env: { WEBHOOKS_FILE: webhooksFile(t, [{ id: 'x', url: 'nope', secret: SECRET_B, events: ['*'] }]) } }), { message: /endpoint 1: url must be an http\(s\) URL/ })
 })

@@ -130,4 +130,5 @@ test('Redis down: readiness says so (503), rate-limited routes fail closed, docs
   t.equal(await mint(), 200)
   t.equal(lines.filter((line) => line.includes('Redis is unreachable')).length, 1, 'the outage is logged once')
   t.equal(lines.filter((line) => line.includes('Redis is reachable again')).length, 1, 'and so is the recovery')
+  t.notMatch(lines.join('\n'), /127\.0\.0\.1:6391/, 'no host or port in the log')
 })

@@ -218,3 +218,23 @@ test('wrong current passwords are throttled like failed logins', async (t) => {
   t.same(statuses.filter((s) => s === 403).length, 5, 'five guesses, concurrently')
   t.same(statuses.filter((s) => s === 429).length, 3)
 })
+
+test('a key-bound login keeps its key across a password change; REFRESH_TOKENS=false logins have none; a client_id must be the authenticated client', async (t) => {
+  const { base, app } = await server(t, { REFRESH_TOKENS: 'false' })
+  await app.inject({ method: 'POST', url: '/v1/users', headers: { 'x-api-key': API_KEY }, payload: { username: 'hana', password: 'first password 1' } })
+  const keyPair = await oauth.generateKeyPair('ES256')
+  const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey))
+  const login = await (await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'hana', password: 'first password 1', dpop_jkt: jkt }) })).json() as Record<string, unknown>
+  t.notOk('refresh_token' in login, 'no refresh token with REFRESH_TOKENS=false')
+  const url = new URL(`${base}/v1/auth/password`)
+  const changed = await oauth.protectedResourceRequest(String(login.token), 'POST', url, new Headers({ 'content-type': 'application/json' }),
+    JSON.stringify({ current_password: 'first password 1', new_password: 'second password 2' }), { ...insecure, DPoP: oauth.DPoP({}, keyPair) })
+  t.equal(changed.status, 200)
+  const body = await changed.json() as { token: string, token_type: string }
+  t.equal(body.token_type, 'DPoP')
+  t.same(decodeJwt(body.token).payload.cnf, { jkt }, 'the new token is bound to the same key')
+
+  const mismatched = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': API_KEY }, body: 'grant_type=refresh_token&refresh_token=rt_x&client_id=someone-else' })
+  t.equal(mismatched.status, 401)
+  t.match(await mismatched.json(), { error: 'invalid_client' })
+})
