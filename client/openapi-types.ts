@@ -791,6 +791,8 @@ export interface components {
              * @description When it was approved or canceled
              */
             ended_at?: string;
+            /** @description The latest SMS as its provider reports it (Twilio status callbacks, with PUBLIC_URL); absent when the provider reports nothing */
+            delivery?: "queued" | "sent" | "delivered" | "failed" | "undelivered";
         };
         /** VerificationProblem */
         VerificationProblem: {

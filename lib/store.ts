@@ -105,6 +105,10 @@ export interface VerificationRecord {
   /** When the current code stops being valid. */
   expires_at: Date
   ended_at?: Date
+  /** The provider's id of the latest SMS (Twilio's message sid), when it gives one. */
+  message_id?: string
+  /** What the provider last reported about that SMS (status callbacks). */
+  delivery?: DeliveryStatus
   /** TTL: the record is deleted after this (VERIFICATION_RETENTION after it ends or expires). */
   purge_at: Date
 }
@@ -169,6 +173,24 @@ export interface VerificationRepository {
   reserveRecipientSend (recipient: string, sendId: string, now: Date, windowMs: number, limit: number): Promise<RecipientReservation>
   /** Gives a reservation back: the provider did not take the SMS, so it does not count. */
   releaseRecipientSend (recipient: string, sendId: string): Promise<void>
+  /** The provider took the SMS under this id: its delivery is `queued` until a status callback says more. */
+  noteSent (authId: string, id: string, messageId: string): Promise<void>
+  /**
+   * A status callback: the verification whose latest SMS has this id moves to `delivery`, never
+   * backwards (callbacks arrive out of order) and never out of a final state (delivered, failed,
+   * undelivered). The record's auth_id and id when it changed, else null.
+   */
+  recordDelivery (messageId: string, delivery: DeliveryStatus): Promise<{ auth_id: string, id: string } | null>
+}
+
+export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'undelivered'
+
+/** How far along each delivery status is: a callback only moves a verification forward. */
+export const DELIVERY_RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, failed: 2, undelivered: 2 }
+
+/** The statuses a callback may move `from` to. */
+export function laterDeliveries (to: DeliveryStatus): DeliveryStatus[] {
+  return (Object.keys(DELIVERY_RANK) as DeliveryStatus[]).filter((from) => DELIVERY_RANK[from] < DELIVERY_RANK[to])
 }
 
 export interface RecipientReservation {

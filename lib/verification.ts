@@ -3,7 +3,7 @@ import type { Config } from './config.js'
 import { generateCode, hashCode, hashesMatch, isWellFormedCode, renderAuthMessage } from './otp.js'
 import { maskPhone, parsePhone } from './phone.js'
 import { badRequest, conflict, Problem, tooManyRequests } from './problem.js'
-import type { CodeState, VerificationRecord, VerificationRepository } from './store.js'
+import type { CodeState, DeliveryStatus, VerificationRecord, VerificationRepository } from './store.js'
 import { DuplicateKeyError } from './store.js'
 import type { SmsSender } from './sms.js'
 import { SmsDeliveryError } from './sms.js'
@@ -22,6 +22,7 @@ export interface VerificationView {
   attempts_left: number
   sends_left: number
   ended_at?: string
+  delivery?: DeliveryStatus
 }
 
 export interface StartedVerification {
@@ -59,6 +60,8 @@ export interface VerificationDeps {
   /** Each event a verification goes through, for metrics and webhooks. */
   onOutcome?: (outcome: VerificationOutcome, verification: VerificationRef) => void
   now?: () => Date
+  /** The URL providers report delivery to (Twilio's StatusCallback), when the service has a public URL. */
+  statusCallback?: string
 }
 
 const HOUR_MS = 3_600_000
@@ -179,7 +182,7 @@ export class VerificationService {
       throw error
     }
     // Committed first, sent second: on any failure the row is removed, so nothing stays pending.
-    await this.deliver(record, code, async () => { await repository.remove(authId, id) })
+    const messageId = await this.deliver(record, code, async () => { await repository.remove(authId, id) })
     // Delivered: the code gets its full lifetime (the same conditional update that undoes a failed resend).
     const confirmed: CodeState = {
       code_hash: record.code_hash,
@@ -191,6 +194,7 @@ export class VerificationService {
     if (!await repository.restoreCode(authId, id, record.version, confirmed)) {
       throw new Problem(409, 'auth_id_in_use', 'This verification was canceled or replaced while its code was being sent; retry.')
     }
+    if (messageId !== undefined) await repository.noteSent(authId, id, messageId)
     this.deps.onOutcome?.('started', { auth_id: record.auth_id, verification_id: record.id })
     return started({ ...record, ...confirmed }, sms.maxSends)
   }
@@ -238,9 +242,10 @@ export class VerificationService {
     }
     // A failed resend restores the previous code: the SMS the user already has keeps working,
     // attempts stay spent, and the failed send costs neither a send nor the cooldown.
-    await this.deliver(updated, code, async () => {
+    const messageId = await this.deliver(updated, code, async () => {
       await repository.restoreCode(updated.auth_id, updated.id, updated.version, previous)
     })
+    if (messageId !== undefined) await repository.noteSent(updated.auth_id, updated.id, messageId)
     this.deps.onOutcome?.('resent', { auth_id: updated.auth_id, verification_id: updated.id })
     return started(updated, sms.maxSends)
   }
@@ -250,7 +255,7 @@ export class VerificationService {
    * provider did not take the SMS (so refused sends never lock a number out); undoes the store change
    * when either fails.
    */
-  private async deliver (record: VerificationRecord, code: string, undo: () => Promise<void>): Promise<void> {
+  private async deliver (record: VerificationRecord, code: string, undo: () => Promise<void>): Promise<string | undefined> {
     const { sms, sender, repository } = this.deps
     const now = this.now()
     const sendId = randomUUID()
@@ -261,7 +266,12 @@ export class VerificationService {
         throw tooManyRequests('recipient_limit_reached', 'Too many codes were sent to this number in the last hour; try later.', (reservation.retryAt.getTime() - now.getTime()) / 1000)
       }
       reserved = true
-      await sender.send({ to: record.recipient, body: renderAuthMessage(sms.authMessage, code, sms.orgName), authId: record.auth_id })
+      return await sender.send({
+        to: record.recipient,
+        body: renderAuthMessage(sms.authMessage, code, sms.orgName),
+        authId: record.auth_id,
+        ...(this.deps.statusCallback === undefined ? {} : { statusCallback: this.deps.statusCallback })
+      })
     } catch (error) {
       if (reserved && error instanceof SmsDeliveryError) await repository.releaseRecipientSend(record.recipient, sendId).catch(() => {})
       await undo()
@@ -370,8 +380,14 @@ export class VerificationService {
       expires_at: record.expires_at.toISOString(),
       attempts_left: Math.max(0, record.attempts_left),
       sends_left: Math.max(0, this.deps.sms.maxSends - record.sends),
-      ...(record.ended_at === undefined ? {} : { ended_at: record.ended_at.toISOString() })
+      ...(record.ended_at === undefined ? {} : { ended_at: record.ended_at.toISOString() }),
+      ...(record.delivery === undefined ? {} : { delivery: record.delivery })
     }
+  }
+
+  /** A provider's status callback for the SMS with this id; the verification's ids when its delivery changed. */
+  async recordDelivery (messageId: string, delivery: DeliveryStatus): Promise<{ auth_id: string, id: string } | null> {
+    return await this.deps.repository.recordDelivery(messageId, delivery)
   }
 
   /** DELETE /v1/verifications/{auth_id}: a usable verification becomes canceled; an ended one stays as it is. */

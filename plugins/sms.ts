@@ -53,13 +53,15 @@ async function smsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('sms', {
     provider: sender.provider,
     async send (message) {
+      let messageId: string | undefined
       try {
-        await sender.send(message)
+        messageId = await sender.send(message)
       } catch (error) {
         metrics.smsSend(sender.provider, 'failed')
         throw error
       }
       metrics.smsSend(sender.provider, 'accepted')
+      return messageId
     }
   } satisfies SmsSender)
 }

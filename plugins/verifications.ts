@@ -11,6 +11,9 @@ declare module 'fastify' {
   }
 }
 
+/** Where Twilio reports delivery (routes/sms-status). */
+export const TWILIO_STATUS_PATH = '/v1/sms/status/twilio'
+
 /** The outcomes webhooks hear about (exhausted is Twilio's "failed": every attempt spent). */
 const OUTCOME_EVENTS: Partial<Record<VerificationOutcome, EventType>> = {
   approved: 'verification.approved',
@@ -35,6 +38,7 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed')
       fastify.events.emit('sms.delivery_failed', { ...verification, provider: sms.provider, reason })
     },
+    ...(config.sms.provider === 'twilio' && config.publicUrl !== undefined ? { statusCallback: `${config.publicUrl}${TWILIO_STATUS_PATH}` } : {}),
     onOutcome: (outcome, verification) => {
       fastify.metrics.verification(outcome)
       const type = OUTCOME_EVENTS[outcome]

@@ -12,6 +12,7 @@ import metricsRoutes from './metrics/index.js'
 import oauthRoutes from './oauth/index.js'
 import flowrouteRoutes from './flowroute/index.js'
 import webhookRoutes from './webhooks/index.js'
+import smsStatusRoutes from './sms-status/index.js'
 
 /** Every route plugin, in one place, so the app's surface is easy to read. */
 export default async function routes (fastify: FastifyInstance): Promise<void> {
@@ -27,6 +28,7 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   await fastify.register(metricsRoutes)
   await fastify.register(oauthRoutes)
   await fastify.register(webhookRoutes)
+  await fastify.register(smsStatusRoutes)
   // Off by default: Flowroute's own API for its unmodified clients, at its own prefix.
   const compat = fastify.config.sms.flowrouteCompat
   if (compat.enabled) await fastify.register(flowrouteRoutes, { prefix: compat.prefix })

@@ -62,7 +62,10 @@ export const VerificationSchema = Type.Object({
   expires_at: Type.String({ format: 'date-time', description: 'Expiry of the latest code' }),
   attempts_left: Type.Integer(),
   sends_left: Type.Integer(),
-  ended_at: Type.Optional(Type.String({ format: 'date-time', description: 'When it was approved or canceled' }))
+  ended_at: Type.Optional(Type.String({ format: 'date-time', description: 'When it was approved or canceled' })),
+  delivery: Type.Optional(Type.Union([
+    Type.Literal('queued'), Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('failed'), Type.Literal('undelivered')
+  ], { description: 'The latest SMS as its provider reports it (Twilio status callbacks, with PUBLIC_URL); absent when the provider reports nothing' }))
 }, { $id: 'Verification', title: 'Verification', additionalProperties: false })
 
 /** The check routes' 400: a problem document plus Flowroute's reason, message, status and attempts_left. */

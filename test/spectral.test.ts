@@ -20,11 +20,20 @@ test("Spectral's spectral:oas ruleset reports nothing on openapi.yaml", async (t
   t.same(findings, [], findings.join('\n'))
 })
 
-test('nor on the document served with every optional route on (Flowroute mount, public App Verify)', async (t) => {
-  const yaml = await renderOpenApi({ FLOWROUTE_COMPAT: 'true', APPVERIFY_PUBLIC: 'true' })
+test('nor on the document served with every optional route on (Flowroute mount, public App Verify, Twilio status callbacks)', async (t) => {
+  const yaml = await renderOpenApi({
+    FLOWROUTE_COMPAT: 'true',
+    APPVERIFY_PUBLIC: 'true',
+    SMS_PROVIDER: 'twilio',
+    TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'token',
+    TWILIO_FROM: '+15005550006',
+    PUBLIC_URL: 'https://tokens.example.com'
+  })
   const findings = await lint(yaml, 'served.yaml')
   t.same(findings, [], findings.join('\n'))
   t.match(yaml, /operationId: flowrouteCreate/)
+  t.match(yaml, /operationId: twilioStatusCallback/)
 })
 
 test('a finding is reported (the check can fail)', async (t) => {

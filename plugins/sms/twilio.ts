@@ -27,12 +27,18 @@ export function createTwilioSender (options: TwilioOptions): SmsSender {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json'
         },
-        body: new URLSearchParams({ To: message.to, [TWILIO_MESSAGING_SERVICE.test(options.from) ? 'MessagingServiceSid' : 'From']: options.from, Body: message.body }).toString(),
+        body: new URLSearchParams({
+          To: message.to,
+          [TWILIO_MESSAGING_SERVICE.test(options.from) ? 'MessagingServiceSid' : 'From']: options.from,
+          Body: message.body,
+          ...(message.statusCallback === undefined ? {} : { StatusCallback: message.statusCallback })
+        }).toString(),
         accepted: (status) => status === 201 || status === 200,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
       })
       const sid = (answer.json as { sid?: unknown } | undefined)?.sid
       if (typeof sid !== 'string') throw new SmsDeliveryError('twilio accepted the request without a message sid')
+      return sid
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import { DuplicateKeyError, laterDeliveries, storeKey } from '../../../lib/store.js'
 
 /** Send logs older than this are swept: longer than any recipient window in use (one hour). */
 const RECIPIENT_WINDOW_KEEP_MS = 2 * 3_600_000
@@ -117,6 +117,24 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
     async releaseRecipientSend (recipient, sendId) {
       const held = sends.get(storeKey(recipient))
       if (held !== undefined) sends.set(recipient, held.filter((send) => send.id !== sendId))
+    },
+
+    async noteSent (authId, id, messageId) {
+      const record = records.get(storeKey(authId))
+      if (record?.id !== id) return
+      record.message_id = storeKey(messageId)
+      record.delivery = 'queued'
+    },
+
+    async recordDelivery (messageId, delivery) {
+      const key = storeKey(messageId)
+      const from = laterDeliveries(delivery)
+      for (const record of records.values()) {
+        if (record.message_id !== key || record.delivery === undefined || !from.includes(record.delivery)) continue
+        record.delivery = delivery
+        return { auth_id: record.auth_id, id: record.id }
+      }
+      return null
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
-import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import { DuplicateKeyError, laterDeliveries, storeKey } from '../../../lib/store.js'
 import { guard, withoutNull } from './guard.js'
 
 /** One document per recipient: the sends held in its sliding window (a log of at most `limit` entries). */
@@ -135,6 +135,20 @@ export function createMongoVerifications (db: Db): VerificationRepository {
 
     async releaseRecipientSend (recipient, sendId) {
       await guard(() => recipientSends.updateOne({ _id: storeKey(recipient) }, { $pull: { sends: { id: sendId } } }))
+    },
+
+    async noteSent (authId, id, messageId) {
+      await guard(() => verifications.updateOne({ auth_id: storeKey(authId), id: storeKey(id) }, { $set: { message_id: storeKey(messageId), delivery: 'queued' } }))
+    },
+
+    async recordDelivery (messageId, delivery) {
+      // One conditional update: only forward, only out of a state that is not final.
+      const updated = await guard(() => verifications.findOneAndUpdate(
+        { message_id: storeKey(messageId), delivery: { $in: laterDeliveries(delivery) } },
+        { $set: { delivery } },
+        { projection: { _id: 0, auth_id: 1, id: 1 } }
+      ))
+      return updated === null ? null : { auth_id: updated.auth_id, id: updated.id }
     }
   }
 }
