@@ -18,6 +18,7 @@ export interface Config {
   mongodbDatabase: Settings['MONGODB_DATABASE']
   apiKeys: Settings['API_KEYS']
   apiClientsFile: Settings['API_CLIENTS_FILE']
+  passwordHashCost: Settings['PASSWORD_HASH_COST']
   webhooks: { file: Settings['WEBHOOKS_FILE'], maxAttempts: Settings['WEBHOOK_MAX_ATTEMPTS'], retryBaseMs: Settings['WEBHOOK_RETRY_BASE_MS'] }
   jwt: {
     algorithm: Settings['JWT_ALGORITHM']

@@ -56,6 +56,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     mongodbDatabase: s.MONGODB_DATABASE,
     apiKeys: s.API_KEYS,
     apiClientsFile: s.API_CLIENTS_FILE,
+    passwordHashCost: s.PASSWORD_HASH_COST,
     webhooks: { file: s.WEBHOOKS_FILE, maxAttempts: s.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: s.WEBHOOK_RETRY_BASE_MS },
     jwt: {
       algorithm: s.JWT_ALGORITHM,

@@ -53,10 +53,14 @@ export async function verifyPassword (password: string, encoded: string): Promis
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
 
-let dummy: Promise<string> | undefined
+const dummies = new Map<number, Promise<string>>()
 
-/** A hash of a random password, verified against for unknown users so both answers cost one scrypt. */
-export function dummyPasswordHash (): Promise<string> {
-  dummy ??= hashPassword(randomBytes(24).toString('base64url'))
+/** A hash of a random password at this cost, verified against for unknown users so both answers cost one scrypt. */
+export function dummyPasswordHash (ln: number = SCRYPT_PARAMS.ln): Promise<string> {
+  let dummy = dummies.get(ln)
+  if (dummy === undefined) {
+    dummy = hashPassword(randomBytes(24).toString('base64url'), { ...SCRYPT_PARAMS, ln })
+    dummies.set(ln, dummy)
+  }
   return dummy
 }

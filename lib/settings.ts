@@ -40,6 +40,8 @@ export interface Setting<T> {
     readonly refuse?: { readonly values: readonly string[], readonly why: string }
     /** An http: URL is refused in production. */
     readonly https?: true
+    /** Integer settings: production refuses less. */
+    readonly atLeast?: number
   }
 }
 
@@ -198,6 +200,8 @@ export const SETTINGS = {
   APPVERIFY_RATE_LIMIT: rate({ group: 'App Verify', doc: 'per client', fallback: { max: 1, windowMs: 1000 }, shown: '`1 per second`' }),
   APPVERIFY_PUBLIC: bool({ group: 'App Verify', doc: 'serve the token route without an API key', fallback: false }),
 
+  PASSWORD_HASH_COST: int({ group: 'Users', doc: 'scrypt cost as log2 N (r=8, p=1): 15 is 32 MiB and about 0.1 to 0.2 s per hash; each hash records its cost, so raising it keeps old hashes working', fallback: 15, min: 10, max: 20, production: { atLeast: 15, why: 'OWASP\'s floor for scrypt' } }),
+
   CODE_LENGTH: int({ group: 'SMS verification', doc: 'digits in a one-time code', fallback: 6, min: 4, max: 10 }),
   CODE_EXPIRATION: int({ group: 'SMS verification', doc: 'code lifetime', fallback: 600, min: 1, max: 86_400, unit: 'seconds' }),
   RETRIES_ALLOWED: int({ group: 'SMS verification', doc: 'wrong codes before a verification is spent', fallback: 3, min: 1, max: 10 }),
@@ -322,7 +326,7 @@ export function readSettings (env: Readonly<Record<string, string | undefined>>,
       problems.push(`${name} is required when ${Object.entries(spec.requiredWhen).map(([key, value]) => `${key}=${String(value)}`).join(' and ')}`)
     }
     if (!production || spec.production === undefined) continue
-    const { required, why, refuse, https } = spec.production
+    const { required, why, refuse, https, atLeast } = spec.production
     if (unset && required !== undefined && (required === true || holds(required))) {
       const reason = why === undefined ? '' : ` (${why})`
       const when = required === true ? '' : ` when ${Object.entries(required).map(([key, value]) => value === null ? `${key} is unset` : `${key}=${Array.isArray(value) ? value.join(' or ') : String(value)}`).join(' and ')}`
@@ -333,6 +337,7 @@ export function readSettings (env: Readonly<Record<string, string | undefined>>,
       problems.push(`${name}=${value} ${refuse.why} and is refused in production`)
     }
     if (https === true && typeof value === 'string' && value.startsWith('http:')) problems.push(`${name} must use https in production`)
+    if (atLeast !== undefined && typeof value === 'number' && value < atLeast) problems.push(`${name} must be at least ${atLeast} in production${why === undefined ? '' : ` (${why})`}`)
   }
   return { values: values as Settings, problems, generated }
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { userSubject } from '../lib/access-token.js'
-import { dummyPasswordHash, hashPassword, normalizePassword, normalizeUsername, verifyPassword } from '../lib/passwords.js'
+import { dummyPasswordHash, hashPassword, normalizePassword, normalizeUsername, SCRYPT_PARAMS, verifyPassword } from '../lib/passwords.js'
 import { badRequest, conflict, notFound, Problem, tooManyRequests } from '../lib/problem.js'
 import { DuplicateKeyError } from '../lib/store.js'
 import type { AttemptWindow } from '../lib/store.js'
@@ -59,7 +59,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
   const newPasswordHash = async (rawPassword: string): Promise<string> => {
     const password = normalizePassword(rawPassword)
     if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
-    return await hashPassword(password)
+    return await hashPassword(password, { ...SCRYPT_PARAMS, ln: fastify.config.passwordHashCost })
   }
 
   const accounts: AccountService = {
@@ -68,7 +68,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       if (username === undefined) throw badRequest('invalid_username', 'Usernames are 3 to 64 characters of a-z, 0-9, ".", "_" and "-".')
       const password = normalizePassword(rawPassword)
       if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
-      const user = { username, user_id: randomUUID(), password_hash: await hashPassword(password), created_at: new Date() }
+      const user = { username, user_id: randomUUID(), password_hash: await hashPassword(password, { ...SCRYPT_PARAMS, ln: fastify.config.passwordHashCost }), created_at: new Date() }
       try {
         await store.users.create(user)
       } catch (error) {
@@ -94,7 +94,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       }
       const user = await store.users.find(username)
       const currentPassword = normalizePassword(current)
-      const matches = await verifyPassword(currentPassword ?? current, user?.password_hash ?? await dummyPasswordHash())
+      const matches = await verifyPassword(currentPassword ?? current, user?.password_hash ?? await dummyPasswordHash(fastify.config.passwordHashCost))
       if (user === null || user.user_id !== uid) throw new Problem(401, 'token_revoked', 'This session has ended.')
       if (currentPassword === undefined || !matches) throw new Problem(403, 'invalid_credentials', 'The current password is wrong.')
       await store.loginAttempts.clear(userKey)
@@ -140,7 +140,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       const user = username === undefined ? null : await store.users.find(username)
       const password = normalizePassword(rawPassword)
       // Unknown users are checked against a dummy hash so both failures cost one scrypt.
-      const matches = await verifyPassword(password ?? rawPassword, user?.password_hash ?? await dummyPasswordHash())
+      const matches = await verifyPassword(password ?? rawPassword, user?.password_hash ?? await dummyPasswordHash(fastify.config.passwordHashCost))
       if (user === null || password === undefined || !matches) throw invalidCredentials()
       // Only failures count: success clears the username's window and gives the address its attempt back.
       await Promise.all([store.loginAttempts.clear(userKey), store.loginAttempts.release(clientKey)])

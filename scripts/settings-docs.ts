@@ -20,6 +20,7 @@ function rules (spec: Setting<unknown>): string[] {
   else if (production?.required !== undefined) out.push(`**required in production** when ${conditionText(production.required)}`)
   if (production?.refuse !== undefined) out.push(`production refuses ${production.refuse.values.map((v) => `\`${v}\``).join(', ')}`)
   if (production?.https === true) out.push('https only in production')
+  if (production?.atLeast !== undefined) out.push(`at least ${production.atLeast} in production`)
   return out
 }
 

@@ -141,3 +141,10 @@ test('parseDuration reads the forms docs/configuration.md documents', async (t) 
   t.equal(parseDuration('-1s'), undefined)
   t.equal(parseDuration('soon'), undefined)
 })
+
+test('PASSWORD_HASH_COST: production refuses less than scrypt 2^15; development takes 10 and up', async (t) => {
+  t.equal(loadConfig({ PASSWORD_HASH_COST: '10' }, { secretsFile: null }).passwordHashCost, 10)
+  t.equal(loadConfig({}, { secretsFile: null }).passwordHashCost, 15)
+  t.throws(() => loadConfig({ PASSWORD_HASH_COST: '9' }, { secretsFile: null }), { message: /PASSWORD_HASH_COST: must be an integer from 10 to 20/ })
+  t.throws(() => loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_COST: '14' }, { secretsFile: null }), { message: /PASSWORD_HASH_COST must be at least 15 in production \(OWASP's floor for scrypt\)/ })
+})

@@ -24,7 +24,7 @@ test('create a user, log in, use the token; NFKC and case folding apply to both'
   t.ok(Math.abs(new Date(String(body.created_at)).getTime() - Date.now()) < 5000)
 
   const stored = await app.store.users.find('alice')
-  t.match(stored?.password_hash, /^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/)
+  t.match(stored?.password_hash, /^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, 'at the configured cost (PASSWORD_HASH_COST=10 in tests)')
   t.notMatch(stored?.password_hash, /passphrase/)
 
   const duplicate = await createUser(app, 'ＡＬＩＣＥ')
@@ -162,4 +162,12 @@ test('deleting a user invalidates its tokens; a re-created user does not revive 
   assertProblem(t, await app.inject({ url: '/v1/me', headers: auth }), 401, 'token_revoked')
   const fresh = String(json(await login(app, 'alice', PASSWORD)).token)
   t.equal((await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${fresh}` } })).statusCode, 200)
+})
+
+test('the default cost is scrypt 2^15, and a user hashed at another cost still logs in after it changes', async (t) => {
+  const app = await buildTestApp(t, { env: { PASSWORD_HASH_COST: '15' } })
+  t.equal((await app.inject({ method: 'POST', url: '/v1/users', headers: { 'x-api-key': API_KEY }, payload: { username: 'ivan', password: 'correct horse battery' } })).statusCode, 201)
+  t.match((await app.store.users.find('ivan'))?.password_hash, /^\$scrypt\$ln=15,r=8,p=1\$/)
+  const cheaper = await buildTestApp(t, { store: app.store, env: { PASSWORD_HASH_COST: '10' } })
+  t.equal((await cheaper.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'ivan', password: 'correct horse battery' } })).statusCode, 200, 'the hash carries its own cost')
 })
