@@ -20,7 +20,7 @@ export const OTHER_API_KEY = 'test-api-key-fedcba9876543210'
 /** The config a test app runs with: development defaults, fixed API keys, quiet logs, no secrets file. */
 export function testConfig (env: Env = {}): Config {
   // scrypt at 2^10 (test/lib/passwords.test.ts covers the production cost): a login costs 2 ms, not 200.
-  return loadConfig({ API_KEYS: `${API_KEY},${OTHER_API_KEY}`, LOG_LEVEL: 'silent', PASSWORD_HASH_COST: '10', ...env }, { secretsFile: null })
+  return loadConfig({ API_KEYS: `${API_KEY},${OTHER_API_KEY}`, LOG_LEVEL: 'silent', ...(env.NODE_ENV === 'production' ? {} : { PASSWORD_HASH_COST: '10' }), ...env }, { secretsFile: null })
 }
 
 export interface TestAppOptions {

@@ -111,6 +111,8 @@ test('queued deliveries survive a restart and are delivered once when the receiv
 
   // The store outlives the process (MongoDB in production; the same memory store object here).
   hook.setFailures(0)
+  const listed = json<{ items: Array<Record<string, unknown>> }>(await (await buildTestApp(t, { store })).inject({ url: '/v1/webhooks/deliveries?limit=1', headers: { 'x-api-key': API_KEY } }))
+  t.match(listed.items, [{ status: 'pending', attempts: 1, next_attempt_at: String, last_result: '500' }], 'the log shows when a pending delivery is tried next')
   const pending = await store.webhookDeliveries.list({ limit: 10 })
   t.match(pending, [{ status: 'pending', attempts: 1 }])
   await store.webhookDeliveries.settle(String(pending[0]?.id), { delivered: false, result: 'test: due now', at: new Date(), retryAt: new Date(), purgeAt: new Date(Date.now() + 60_000) })

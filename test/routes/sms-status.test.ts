@@ -73,3 +73,17 @@ test('twilioSignature matches the documented algorithm', async (t) => {
   const expected = createHmac('sha1', 'token').update('https://x.example/cbA1B2').digest('base64')
   t.equal(twilioSignature('token', 'https://x.example/cb', { B: '2', A: '1' }), expected)
 })
+
+test('without PUBLIC_URL the signature is checked against the address Twilio called; a request without one is refused', async (t) => {
+  const twilio = await startFakeProvider(t, reply(201, { sid: `SM${'7'.repeat(32)}` }))
+  const app = await buildTestApp(t, { env: { SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: `AC${'c'.repeat(32)}`, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_FROM: '+15005550006', TWILIO_BASE_URL: twilio.baseUrl } })
+  await app.inject({ method: 'POST', url: '/v1/verifications', headers: { 'x-api-key': API_KEY }, payload: { auth_id: 'tw-4', recipient: '+15551234567' } })
+  const params = { MessageSid: `SM${'7'.repeat(32)}`, MessageStatus: 'failed', Empty: '' }
+  const payload = new URLSearchParams(params).toString()
+  const unsigned = await app.inject({ method: 'POST', url: '/v1/sms/status/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload })
+  t.equal(unsigned.statusCode, 403)
+  t.equal(JSON.parse(unsigned.body).code, 'invalid_signature')
+  const signed = await app.inject({ method: 'POST', url: '/v1/sms/status/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'http://localhost:80/v1/sms/status/twilio', params) }, payload })
+  t.equal(signed.statusCode, 204)
+  t.equal(json(await app.inject({ url: '/v1/verifications/tw-4', headers: { 'x-api-key': API_KEY } })).delivery, 'failed')
+})
