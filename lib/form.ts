@@ -16,3 +16,17 @@ export function parseFormBody (_request: unknown, body: string | Buffer, done: (
   }
   done(null, fields)
 }
+
+/**
+ * A preValidation hook for a query parameter declared as an integer: a query string is text, and
+ * the value becomes a number only when it is plain digits (at most `digits`), so "0x10", " 5" and
+ * "1e2" stay text and fail the schema, as JSON bodies are never coerced either.
+ */
+export function integerQueryParameter (name: string, digits = 3): (request: { query: unknown }) => Promise<void> {
+  const plain = new RegExp(`^[0-9]{1,${digits}}$`)
+  return async (request) => {
+    const query = request.query as Record<string, unknown>
+    const value = query[name]
+    if (typeof value === 'string' && plain.test(value)) query[name] = Number(value)
+  }
+}

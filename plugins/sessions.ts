@@ -44,6 +44,20 @@ declare module 'fastify' {
   }
 }
 
+/** The TokenResponse body (POST /gen-jwt, login, password change) for what a session start issued. */
+export function tokenResponse (issued: SessionTokens): { token: string, token_type: 'Bearer' | 'DPoP', expires_in: number, expires_at: string, instance_id?: string, refresh_token?: string } {
+  const { token, claims } = issued.access
+  return {
+    token,
+    // RFC 9449 section 5: a key-bound token is of type DPoP.
+    token_type: claims.cnf === undefined ? 'Bearer' : 'DPoP',
+    expires_in: claims.exp - claims.iat,
+    expires_at: new Date(claims.exp * 1000).toISOString(),
+    ...(claims.instance_id === undefined ? {} : { instance_id: claims.instance_id }),
+    ...(issued.refreshToken === undefined ? {} : { refresh_token: issued.refreshToken })
+  }
+}
+
 const REFRESH_PREFIX = 'rt_'
 
 function invalidGrant (detail: string): Problem {

@@ -4,6 +4,7 @@ import { Problem } from '../../lib/problem.js'
 import { bearerSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { CredentialsSchema, PasswordChangeSchema } from '../../schemas/lifecycle.js'
 import { TokenResponseSchema } from '../../schemas/tokens.js'
+import { tokenResponse } from '../../plugins/sessions.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/auth/login', {
@@ -19,15 +20,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { username, password, dpop_jkt: dpopJkt } = request.body
-    const { access: { token, claims }, refreshToken } = await fastify.accounts.login(username, password, request.ip, dpopJkt === undefined ? {} : { dpopJkt })
+    const issued = await fastify.accounts.login(username, password, request.ip, dpopJkt === undefined ? {} : { dpopJkt })
     reply.header('cache-control', 'no-store')
-    return {
-      token,
-      token_type: dpopJkt === undefined ? 'Bearer' as const : 'DPoP' as const,
-      expires_in: claims.exp - claims.iat,
-      expires_at: new Date(claims.exp * 1000).toISOString(),
-      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
-    }
+    return tokenResponse(issued)
   })
 
   fastify.post('/v1/auth/password', {
@@ -49,16 +44,10 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       throw new Problem(403, 'not_a_user', 'Only a login token (POST /v1/auth/login) can change its user\'s password.')
     }
     const jkt = principal.claims.cnf?.jkt
-    const { access: { token, claims }, refreshToken } = await fastify.accounts.changePassword(
+    const issued = await fastify.accounts.changePassword(
       username, principal.claims.uid, request.body.current_password, request.body.new_password, jkt === undefined ? {} : { dpopJkt: jkt })
     reply.header('cache-control', 'no-store')
-    return {
-      token,
-      token_type: jkt === undefined ? 'Bearer' as const : 'DPoP' as const,
-      expires_in: claims.exp - claims.iat,
-      expires_at: new Date(claims.exp * 1000).toISOString(),
-      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
-    }
+    return tokenResponse(issued)
   })
 }
 

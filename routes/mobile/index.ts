@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { apiKeySecurity, bearerSecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS, ref } from '../../schemas/common.js'
 import { GenJwtRequestSchema, MeResponseSchema, TokenResponseSchema } from '../../schemas/tokens.js'
+import { tokenResponse } from '../../plugins/sessions.js'
 
 const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // API clients need the 'mint' scope for every route in this file.
@@ -27,20 +28,11 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const principal = request.principal
     const clientId = principal?.kind === 'api_key' ? principal.client.id : 'unknown'
     // RFC 9068 client_id: the API client that minted it, which alone may revoke or introspect it (admin aside).
-    const { access: { token, claims }, refreshToken } = await fastify.sessions.start({
+    return tokenResponse(await fastify.sessions.start({
       ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
       ...(jkt === undefined ? {} : { cnf: { jkt } }),
       clientId
-    })
-    return {
-      token,
-      // RFC 9449 section 5: a key-bound token is of type DPoP.
-      token_type: jkt === undefined ? 'Bearer' as const : 'DPoP' as const,
-      expires_in: claims.exp - claims.iat,
-      expires_at: new Date(claims.exp * 1000).toISOString(),
-      ...(instanceId === undefined ? {} : { instance_id: instanceId }),
-      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken })
-    }
+    }))
   })
 
   fastify.get('/v1/me', {

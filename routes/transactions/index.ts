@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { integerQueryParameter } from '../../lib/form.js'
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, invalidPhoneNumber, invalidXid, MAX_PAGE_LIMIT, transactionStatus, XID_PATTERN } from '../../lib/appverify.js'
 import { parsePhone } from '../../lib/phone.js'
 import { badRequest, notFound } from '../../lib/problem.js'
@@ -68,11 +69,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: okResponse('A page of transactions', TransactionListSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 429, 503) }
     },
     config: { validationProblems: { limit: () => badRequest('invalid_request', `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}.`) } },
-    // A query string is text: limit becomes a number only when it is plain digits ("0x10", " 5" and "1e2" stay text and fail).
-    preValidation: async (request) => {
-      const query = request.query as { limit?: unknown }
-      if (typeof query.limit === 'string' && /^[0-9]{1,3}$/.test(query.limit)) query.limit = Number(query.limit)
-    }
+    preValidation: integerQueryParameter('limit')
   }, async (request) => {
     const { phone_number: given, limit = DEFAULT_PAGE_LIMIT, cursor: cursorText } = request.query
     const phone = parsePhone(queryPhone(given, request.url))

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { integerQueryParameter } from '../../lib/form.js'
 import { badRequest } from '../../lib/problem.js'
 import { apiKeySecurity, okResponse, problemResponses, RATE_LIMIT_HEADERS } from '../../schemas/common.js'
 import { DeliveryQuerySchema, WebhookDeliveryListSchema } from '../../schemas/events.js'
@@ -19,11 +20,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: okResponse('The deliveries', WebhookDeliveryListSchema, RATE_LIMIT_HEADERS), ...problemResponses(400, 401, 403, 429, 503) }
     },
     config: { validationProblems: { '*': (field) => badRequest('invalid_request', `${field === '' ? 'The query' : field} is not valid: status is pending, delivered or failed; event_type an event type; limit 1..200.`) } },
-    // A query string is text: limit becomes a number only when it is plain digits.
-    preValidation: async (request) => {
-      const query = request.query as { limit?: unknown }
-      if (typeof query.limit === 'string' && /^[0-9]{1,3}$/.test(query.limit)) query.limit = Number(query.limit)
-    }
+    preValidation: integerQueryParameter('limit')
   }, async (request) => {
     const { status, event_type: eventType, limit = 50 } = request.query
     const records = await fastify.store.webhookDeliveries.list({ limit, ...(status === undefined ? {} : { status }), ...(eventType === undefined ? {} : { eventType }) })
