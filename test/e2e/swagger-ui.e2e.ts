@@ -91,14 +91,14 @@ test('Swagger UI over plain HTTP on a non-localhost host name: a developer autho
   let step = 'open /docs'
   try {
     await page.goto(`${base}/docs`)
-    await page.locator('#operations-mobile-post_gen_jwt').waitFor()
+    await page.locator('#operations-mobile-genJwt').waitFor()
     t.equal(await page.locator('.info .title').first().innerText().then((s) => s.split('\n')[0]?.trim()), 'tokenmint', 'the UI shows the API title')
 
     step = 'authorize with the API key'
     t.match(await authorize(page, 'apiKey', API_KEY), /Authorized/, 'Authorize accepts the API key')
 
     step = 'POST /gen-jwt with the device-bound example'
-    const genJwt = await openOperation(page, 'operations-mobile-post_gen_jwt')
+    const genJwt = await openOperation(page, 'operations-mobile-genJwt')
     const examples = genJwt.locator('.examples-select select')
     t.same(await examples.locator('option').allInnerTexts(),
       ['Device-bound token (recommended)', 'Generic token for this API client', 'Token bound to a device key (DPoP)'], 'every request example is offered')
@@ -116,9 +116,10 @@ test('Swagger UI over plain HTTP on a non-localhost host name: a developer autho
     t.match(await authorize(page, 'bearerAuth', String(boundBody.token)), /Authorized/, 'Authorize accepts the token')
 
     step = 'GET /v1/me without X-Instance-Id'
-    const me = await openOperation(page, 'operations-mobile-get_v1_me')
+    const me = await openOperation(page, 'operations-mobile-me')
     const instanceHeader = me.locator('tr[data-param-name="x-instance-id"] input')
     t.ok(await instanceHeader.isVisible(), 'the X-Instance-Id header has a field')
+    t.ok(await me.locator('tr[data-param-name="dpop"] input').isVisible(), 'and so has the DPoP proof header')
     const refused = await execute(me)
     t.equal(refused.status, 401, 'a device-bound token without its instance id is refused')
     t.match(JSON.parse(refused.body), { code: 'device_mismatch', status: 401 }, 'the problem is rendered')
