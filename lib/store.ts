@@ -109,6 +109,8 @@ export interface VerificationRecord {
   message_id?: string
   /** What the provider last reported about that SMS (status callbacks). */
   delivery?: DeliveryStatus
+  /** Set once its expiry has been reported (the verification.expired event). */
+  expiry_reported?: true
   /** TTL: the record is deleted after this (VERIFICATION_RETENTION after it ends or expires). */
   purge_at: Date
 }
@@ -181,6 +183,11 @@ export interface VerificationRepository {
    * undelivered). The record's auth_id and id when it changed, else null.
    */
   recordDelivery (messageId: string, delivery: DeliveryStatus): Promise<{ auth_id: string, id: string } | null>
+  /**
+   * Up to `limit` verifications that expired while pending with attempts left, each marked as
+   * reported in the same atomic update: of concurrent sweepers on any instance, one gets each.
+   */
+  claimExpired (now: Date, limit: number): Promise<Array<{ auth_id: string, id: string }>>
 }
 
 export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'undelivered'

@@ -14,11 +14,13 @@ declare module 'fastify' {
 /** Where Twilio reports delivery (routes/sms-status). */
 export const TWILIO_STATUS_PATH = '/v1/sms/status/twilio'
 
-/** The outcomes webhooks hear about (exhausted is Twilio's "failed": every attempt spent). */
+/**
+ * The outcomes webhooks hear about (exhausted is Twilio's "failed": every attempt spent). Expiry is
+ * reported by the sweeper below, once per verification, whether or not anyone checks it again.
+ */
 const OUTCOME_EVENTS: Partial<Record<VerificationOutcome, EventType>> = {
   approved: 'verification.approved',
   exhausted: 'verification.failed',
-  expired: 'verification.expired',
   canceled: 'verification.canceled'
 }
 
@@ -45,6 +47,32 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       if (type !== undefined) fastify.events.emit(type, { ...verification })
     }
   }))
+
+  // verification.expired for every verification that ends by expiry: claimed atomically in the
+  // store, so with several instances each expiry is reported once.
+  if (fastify.events.endpoints.length === 0) return
+  let timer: NodeJS.Timeout | undefined
+  let sweeping: Promise<void> | undefined
+  const sweep = async (): Promise<void> => {
+    try {
+      for (const expired of await fastify.store.verifications.claimExpired(new Date(), 100)) {
+        await fastify.events.emit('verification.expired', { auth_id: expired.auth_id, verification_id: expired.id })
+      }
+    } catch {
+      // The store is not answering: the next sweep tries again (the webhook sender logs outages).
+    }
+  }
+  fastify.addHook('onReady', async () => {
+    timer = setInterval(() => { sweeping ??= sweep().finally(() => { sweeping = undefined }) }, EXPIRY_SWEEP_MS)
+    timer.unref()
+  })
+  fastify.addHook('onClose', async () => {
+    clearInterval(timer)
+    await sweeping
+  })
 }
+
+/** How often expired verifications are looked for (only with webhook endpoints configured). */
+const EXPIRY_SWEEP_MS = 1000
 
 export default fp(verificationsPlugin, { name: 'verifications', dependencies: ['config', 'store', 'sms', 'jwt', 'metrics', 'events'] })

@@ -201,3 +201,22 @@ test('an unreadable or malformed WEBHOOKS_FILE stops the start, naming the probl
   await t.rejects(buildTestApp(t, { env: { WEBHOOKS_FILE: join(t.testdir(), 'missing.yaml') } }), { message: /WEBHOOKS_FILE cannot be read/ })
   await t.rejects(buildTestApp(t, { env: { WEBHOOKS_FILE: webhooksFile(t, [{ id: 'x', url: 'nope', secret: SECRET_B, events: ['*'] }]) } }), { message: /endpoint 1: url must be an http\(s\) URL/ })
 })
+
+test('verification.expired is sent once for a verification nobody checks again', async (t) => {
+  const hook = await receiver(t, SECRET_B)
+  const file = webhooksFile(t, [{ id: 'expiry', url: hook.url, secret: SECRET_B, events: ['verification.expired'] }])
+  const app = await buildTestApp(t, { env: { WEBHOOKS_FILE: file, WEBHOOK_RETRY_BASE_MS: '20', CODE_EXPIRATION: '1' } })
+  const print = process.stdout.write.bind(process.stdout)
+  process.stdout.write = (() => true) as typeof process.stdout.write
+  try {
+    t.equal((await app.inject({ method: 'POST', url: '/v1/verifications', headers: { 'x-api-key': API_KEY }, payload: { auth_id: 'quiet', recipient: '+15551234567' } })).statusCode, 201)
+  } finally {
+    process.stdout.write = print
+  }
+  await until(() => hook.received.length >= 1, 6000)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/verifications/check', headers: { 'x-api-key': API_KEY }, payload: { auth_id: 'quiet', code: '000000' } })).statusCode, 400, 'a later check finds it expired')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.equal(hook.received.length, 1, 'reported once, by the sweeper, not again by the check')
+  t.match(hook.received[0]?.body, { type: 'verification.expired', data: { auth_id: 'quiet', verification_id: String } })
+  t.ok(hook.received[0]?.authentic)
+})

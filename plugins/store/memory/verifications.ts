@@ -126,6 +126,17 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
       record.delivery = 'queued'
     },
 
+    async claimExpired (now, limit) {
+      const claimed: Array<{ auth_id: string, id: string }> = []
+      for (const record of records.values()) {
+        if (claimed.length >= limit) break
+        if (record.status !== 'pending' || record.attempts_left <= 0 || record.expires_at > now || record.expiry_reported === true) continue
+        record.expiry_reported = true
+        claimed.push({ auth_id: record.auth_id, id: record.id })
+      }
+      return claimed
+    },
+
     async recordDelivery (messageId, delivery) {
       const key = storeKey(messageId)
       const from = laterDeliveries(delivery)

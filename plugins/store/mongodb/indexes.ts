@@ -28,6 +28,7 @@ export const INDEX_PLANS: readonly IndexPlan[] = [
   { collection: 'verifications', name: 'auth_id_unique', key: { auth_id: 1 }, unique: true },
   { collection: 'verifications', name: 'purge_at_ttl', key: { purge_at: 1 }, expireAfterSeconds: 0 },
   { collection: 'verifications', name: 'message_id', key: { message_id: 1 } },
+  { collection: 'verifications', name: 'pending_by_expiry', key: { status: 1, expires_at: 1 } },
   { collection: 'sms_recipient_sends', name: 'expires_at_ttl', key: { expires_at: 1 }, expireAfterSeconds: 0 },
   { collection: 'users', name: 'username_unique', key: { username: 1 }, unique: true },
   ...uniqueUntilExpiry('revocations', 'jti'),

@@ -141,6 +141,20 @@ export function createMongoVerifications (db: Db): VerificationRepository {
       await guard(() => verifications.updateOne({ auth_id: storeKey(authId), id: storeKey(id) }, { $set: { message_id: storeKey(messageId), delivery: 'queued' } }))
     },
 
+    async claimExpired (now, limit) {
+      const claimed: Array<{ auth_id: string, id: string }> = []
+      while (claimed.length < limit) {
+        const record = await guard(() => verifications.findOneAndUpdate(
+          { status: 'pending', expires_at: { $lte: now }, attempts_left: { $gt: 0 }, expiry_reported: { $exists: false } },
+          { $set: { expiry_reported: true } },
+          { projection: { _id: 0, auth_id: 1, id: 1 } }
+        ))
+        if (record === null) break
+        claimed.push({ auth_id: record.auth_id, id: record.id })
+      }
+      return claimed
+    },
+
     async recordDelivery (messageId, delivery) {
       // One conditional update: only forward, only out of a state that is not final.
       const updated = await guard(() => verifications.findOneAndUpdate(

@@ -36,6 +36,21 @@ export async function verificationsContract (t: Test, makeStore: () => Promise<S
     t.equal((await verifications.find(first.auth_id, new Date()))?.id, first.id, 'the active one is untouched')
   })
 
+  await t.test('verifications: expired pending ones are claimed once, concurrently; spent, ended and live ones never', async (t) => {
+    const { verifications } = await makeStore()
+    const now = Date.now()
+    const expired = record({ expires_at: new Date(now - 1000) })
+    const spent = record({ expires_at: new Date(now - 1000), attempts_left: 0 })
+    const canceled = record({ expires_at: new Date(now - 1000), status: 'canceled' })
+    const live = record()
+    for (const each of [expired, spent, canceled, live]) await verifications.create(each)
+    const claims = await Promise.all(Array.from({ length: 8 }, () => verifications.claimExpired(new Date(now), 1000)))
+    const mine = claims.flat().filter((claim) => [expired, spent, canceled, live].some((each) => each.id === claim.id))
+    t.same(mine, [{ auth_id: expired.auth_id, id: expired.id }], 'only the expired pending one, once among 8 sweepers')
+    t.same((await verifications.claimExpired(new Date(now + 20 * MINUTE), 1000)).filter((claim) => claim.id === live.id), [{ auth_id: live.auth_id, id: live.id }], 'the live one once it expires')
+    t.same((await verifications.claimExpired(new Date(now + 20 * MINUTE), 1000)).filter((claim) => claim.id === live.id || claim.id === expired.id), [], 'never twice')
+  })
+
   await t.test('verifications: an ended verification (approved, canceled, expired) is replaced by a new one', async (t) => {
     const { verifications } = await makeStore()
     const now = new Date()
