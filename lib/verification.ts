@@ -56,9 +56,9 @@ export interface VerificationDeps {
   /** Issues the verified-phone token (jwt plugin); called only after the approval is committed. */
   issueToken: (phone: string, authId: string) => Promise<string>
   /** Reports an SMS failure without its text (the text holds the code). */
-  onDeliveryFailure?: (reason: string, verification: VerificationRef) => void
-  /** Each event a verification goes through, for metrics and webhooks. */
-  onOutcome?: (outcome: VerificationOutcome, verification: VerificationRef) => void
+  onDeliveryFailure?: (reason: string, verification: VerificationRef) => void | Promise<void>
+  /** Each event a verification goes through, for metrics and webhooks (awaited, so an event is queued before the answer). */
+  onOutcome?: (outcome: VerificationOutcome, verification: VerificationRef) => void | Promise<void>
   now?: () => Date
   /** The URL providers report delivery to (Twilio's StatusCallback), when the service has a public URL. */
   statusCallback?: string
@@ -195,7 +195,7 @@ export class VerificationService {
       throw new Problem(409, 'auth_id_in_use', 'This verification was canceled or replaced while its code was being sent; retry.')
     }
     if (messageId !== undefined) await repository.noteSent(authId, id, messageId)
-    this.deps.onOutcome?.('started', { auth_id: record.auth_id, verification_id: record.id })
+    await this.deps.onOutcome?.('started', { auth_id: record.auth_id, verification_id: record.id })
     return started({ ...record, ...confirmed }, sms.maxSends)
   }
 
@@ -246,7 +246,7 @@ export class VerificationService {
       await repository.restoreCode(updated.auth_id, updated.id, updated.version, previous)
     })
     if (messageId !== undefined) await repository.noteSent(updated.auth_id, updated.id, messageId)
-    this.deps.onOutcome?.('resent', { auth_id: updated.auth_id, verification_id: updated.id })
+    await this.deps.onOutcome?.('resent', { auth_id: updated.auth_id, verification_id: updated.id })
     return started(updated, sms.maxSends)
   }
 
@@ -276,7 +276,7 @@ export class VerificationService {
       if (reserved && error instanceof SmsDeliveryError) await repository.releaseRecipientSend(record.recipient, sendId).catch(() => {})
       await undo()
       if (error instanceof SmsDeliveryError) {
-        this.deps.onDeliveryFailure?.(error.reason, { auth_id: record.auth_id, verification_id: record.id })
+        await this.deps.onDeliveryFailure?.(error.reason, { auth_id: record.auth_id, verification_id: record.id })
         throw new Problem(502, 'sms_delivery_failed', 'The SMS provider did not accept the message; no verification was left pending. Try again.')
       }
       throw error
@@ -319,7 +319,7 @@ export class VerificationService {
       }
       if (code === null || !hashesMatch(record.code_hash, hashCode(otp.pepper, record.id, code))) {
         const exhausted = record.attempts_left <= 0
-        this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code', { auth_id: authId, verification_id: record.id })
+        await this.deps.onOutcome?.(exhausted ? 'exhausted' : 'wrong_code', { auth_id: authId, verification_id: record.id })
         throw checkProblem('invalid_auth_code', 'InvalidAuthCode', exhausted
           ? 'Incorrect code. No attempts are left: this verification has ended.'
           : `Incorrect code. ${record.attempts_left} attempt${record.attempts_left === 1 ? '' : 's'} left.`,
@@ -330,7 +330,7 @@ export class VerificationService {
         const current = await repository.find(authId, now)
         throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' && effectiveStatus(current, now) !== 'pending' ? null : current, now)
       }
-      this.deps.onOutcome?.('approved', { auth_id: authId, verification_id: record.id })
+      await this.deps.onOutcome?.('approved', { auth_id: authId, verification_id: record.id })
       const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
       return {
         authenticated: true,
@@ -395,7 +395,7 @@ export class VerificationService {
     const now = this.now()
     const canceled = await this.deps.repository.cancel(authId, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
     if (canceled) {
-      this.deps.onOutcome?.('canceled', { auth_id: authId })
+      await this.deps.onOutcome?.('canceled', { auth_id: authId })
       return true
     }
     return (await this.deps.repository.find(authId, now)) !== null

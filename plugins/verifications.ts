@@ -36,15 +36,15 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       const { token } = await tokens.issue({ sub: `phone:${phone}`, amr: ['sms'], extra: { phn: phone, auth_id: authId } })
       return token
     },
-    onDeliveryFailure: (reason, verification) => {
+    onDeliveryFailure: async (reason, verification) => {
       fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed')
-      fastify.events.emit('sms.delivery_failed', { ...verification, provider: sms.provider, reason })
+      await fastify.events.emit('sms.delivery_failed', { ...verification, provider: sms.provider, reason })
     },
     ...(config.sms.provider === 'twilio' && config.publicUrl !== undefined ? { statusCallback: `${config.publicUrl}${TWILIO_STATUS_PATH}` } : {}),
-    onOutcome: (outcome, verification) => {
+    onOutcome: async (outcome, verification) => {
       fastify.metrics.verification(outcome)
       const type = OUTCOME_EVENTS[outcome]
-      if (type !== undefined) fastify.events.emit(type, { ...verification })
+      if (type !== undefined) await fastify.events.emit(type, { ...verification })
     }
   }))
 
