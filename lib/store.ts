@@ -232,7 +232,8 @@ export interface UserRepository {
 export interface RevocationRepository {
   /** Idempotent: revoking a revoked jti again changes nothing. */
   revoke (jti: string, expiresAt: Date): Promise<void>
-  isRevoked (jti: string): Promise<boolean>
+  /** True when any of the keys is revoked (a token's jti and its session's key: one lookup). */
+  isRevoked (...keys: string[]): Promise<boolean>
 }
 
 /** One-time values (DPoP proof jtis): the first use is accepted, a replay before expiry is not. */

@@ -315,7 +315,7 @@ export class VerificationService {
         const current = await repository.find(authId, now)
         // Replaced by a new verification between the two calls: try to pay for an attempt again.
         if (current !== null && effectiveStatus(current, now) === 'pending') continue
-        throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' ? null : current, now)
+        throw this.notCheckable(endedIsUnknown ? forgetEnded(current, now) : current, now)
       }
       if (code === null || !hashesMatch(record.code_hash, hashCode(otp.pepper, record.id, code))) {
         const exhausted = record.attempts_left <= 0
@@ -328,7 +328,7 @@ export class VerificationService {
       const approved = await repository.approve(authId, record.id, record.code_hash, now, new Date(now.getTime() + this.deps.sms.retention * 1000))
       if (!approved) {
         const current = await repository.find(authId, now)
-        throw this.notCheckable(endedIsUnknown && current !== null && effectiveStatus(current, now) !== 'expired' && effectiveStatus(current, now) !== 'pending' ? null : current, now)
+        throw this.notCheckable(endedIsUnknown ? forgetEnded(current, now) : current, now)
       }
       await this.deps.onOutcome?.('approved', { auth_id: authId, verification_id: record.id })
       const token = this.deps.sms.verifiedToken ? await this.deps.issueToken(record.recipient, authId) : undefined
@@ -400,6 +400,12 @@ export class VerificationService {
     }
     return (await this.deps.repository.find(authId, now)) !== null
   }
+}
+
+/** Flowroute deletes a verification once it is approved, exhausted or canceled: to its clients such a one is unknown. */
+function forgetEnded (record: VerificationRecord | null, now: Date): VerificationRecord | null {
+  const status = record === null ? undefined : effectiveStatus(record, now)
+  return status === 'approved' || status === 'max_attempts_reached' || status === 'canceled' ? null : record
 }
 
 /** Approved, canceled or past its expiry: the auth_id may start a new verification. */

@@ -8,10 +8,10 @@ import { DuplicateKeyError } from '../lib/store.js'
 import type { AttemptWindow } from '../lib/store.js'
 import type { SessionTokens } from './sessions.js'
 
-/** Failed logins allowed per window, per username and per client address, before 429. */
 /** The client login sessions belong to: not a possible API client id (those are [a-z0-9_-]), so no API client acts on them without admin. */
 export const LOGIN_CLIENT_ID = 'tokenmint:login'
 
+/** Failed logins allowed per window, per username and per client address, before 429. */
 export const LOGIN_THROTTLE = { perUsername: 5, perClient: 20, windowMs: 15 * 60_000 }
 
 export interface AccountService {
@@ -56,6 +56,17 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
   /** Seconds until a refused window resets, for Retry-After. */
   const waitFor = (window: AttemptWindow): number => Math.max(0, (window.resets_at.getTime() - Date.now()) / 1000)
 
+  /**
+   * Counts one attempt on a counter before any password is checked, atomically in the store, so
+   * concurrent attempts cannot all pass while the first ones are still hashing; 429 past the limit.
+   */
+  const reserveAttempt = async (key: string, max: number): Promise<void> => {
+    const reservation = await store.loginAttempts.reserve(key, max, LOGIN_THROTTLE.windowMs)
+    if (reservation.reserved) return
+    fastify.metrics.rateLimited('login')
+    throw tooManyAttempts(waitFor(reservation.window))
+  }
+
   const newPasswordHash = async (rawPassword: string): Promise<string> => {
     const password = normalizePassword(rawPassword)
     if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
@@ -66,9 +77,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
     async create (rawUsername, rawPassword) {
       const username = normalizeUsername(rawUsername)
       if (username === undefined) throw badRequest('invalid_username', 'Usernames are 3 to 64 characters of a-z, 0-9, ".", "_" and "-".')
-      const password = normalizePassword(rawPassword)
-      if (password === undefined) throw badRequest('invalid_password', 'Passwords are 8 to 128 characters without control characters.')
-      const user = { username, user_id: randomUUID(), password_hash: await hashPassword(password, { ...SCRYPT_PARAMS, ln: fastify.config.passwordHashCost }), created_at: new Date() }
+      const user = { username, user_id: randomUUID(), password_hash: await newPasswordHash(rawPassword), created_at: new Date() }
       try {
         await store.users.create(user)
       } catch (error) {
@@ -87,11 +96,7 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
     async changePassword (username, uid, current, next, options = {}) {
       const hash = await newPasswordHash(next)
       const userKey = attemptKey('user', username)
-      const byUser = await store.loginAttempts.reserve(userKey, LOGIN_THROTTLE.perUsername, LOGIN_THROTTLE.windowMs)
-      if (!byUser.reserved) {
-        fastify.metrics.rateLimited('login')
-        throw tooManyAttempts(waitFor(byUser.window))
-      }
+      await reserveAttempt(userKey, LOGIN_THROTTLE.perUsername)
       const user = await store.users.find(username)
       const currentPassword = normalizePassword(current)
       const matches = await verifyPassword(currentPassword ?? current, user?.password_hash ?? await dummyPasswordHash(fastify.config.passwordHashCost))
@@ -123,18 +128,13 @@ async function accountsPlugin (fastify: FastifyInstance): Promise<void> {
       const username = normalizeUsername(rawUsername)
       const userKey = attemptKey('user', username ?? rawUsername.normalize('NFKC').toLowerCase())
       const clientKey = attemptKey('client', client)
-      // Each attempt is counted before the password is checked, atomically in the store, so
-      // concurrent attempts cannot all pass while the first ones are still hashing.
-      const byUser = await store.loginAttempts.reserve(userKey, LOGIN_THROTTLE.perUsername, LOGIN_THROTTLE.windowMs)
-      if (!byUser.reserved) {
-        fastify.metrics.rateLimited('login')
-        throw tooManyAttempts(waitFor(byUser.window))
-      }
-      const byClient = await store.loginAttempts.reserve(clientKey, LOGIN_THROTTLE.perClient, LOGIN_THROTTLE.windowMs)
-      if (!byClient.reserved) {
+      await reserveAttempt(userKey, LOGIN_THROTTLE.perUsername)
+      try {
+        await reserveAttempt(clientKey, LOGIN_THROTTLE.perClient)
+      } catch (error) {
+        // Refused by the address: the username spends nothing.
         await store.loginAttempts.release(userKey)
-        fastify.metrics.rateLimited('login')
-        throw tooManyAttempts(waitFor(byClient.window))
+        throw error
       }
 
       const user = username === undefined ? null : await store.users.find(username)

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import { usernameOfSubject } from '../lib/access-token.js'
 import { Problem } from '../lib/problem.js'
 import type { RefreshTokenRecord } from '../lib/store.js'
 import type { IssueInput, IssuedToken } from './jwt.js'
@@ -23,6 +24,8 @@ export interface RefreshPresentation {
 }
 
 type SessionRef = Pick<RefreshTokenRecord, 'family_id' | 'family_expires_at' | 'sub' | 'client_id'>
+/** What every refresh token of a session shares: the family's id, client, subject, binding and end. */
+type SessionFamily = Omit<RefreshTokenRecord, 'hash' | 'issued_at' | 'expires_at' | 'used_at'>
 
 export interface SessionService {
   /** An access token, and for a device-bound, key-bound or login token (REFRESH_TOKENS) a refresh token starting a session. */
@@ -85,7 +88,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
   }
 
   /** The next link of a family (or its first): stored as a hash, bound like the access token. */
-  const link = async (family: Omit<RefreshTokenRecord, 'hash' | 'issued_at' | 'expires_at' | 'used_at'>, now: Date): Promise<string> => {
+  const link = async (family: SessionFamily, now: Date): Promise<string> => {
     const token = `${REFRESH_PREFIX}${randomBytes(32).toString('base64url')}`
     await store.refreshTokens.create({
       ...family,
@@ -96,7 +99,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
     return token
   }
 
-  const accessFor = async (record: Omit<RefreshTokenRecord, 'hash' | 'issued_at' | 'expires_at' | 'used_at'>): Promise<IssuedToken> =>
+  const accessFor = async (record: SessionFamily): Promise<IssuedToken> =>
     await tokens.issue({
       sub: record.sub,
       ...(record.instance_id === undefined ? {} : { instance_id: record.instance_id }),
@@ -149,8 +152,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
       const { record } = use
       if (await store.revocations.isRevoked(sessionRevocationKey(record.family_id))) throw invalidGrant('This session has ended.')
       if (record.uid !== undefined) {
-        const username = record.sub.startsWith('user:') ? record.sub.slice(5) : ''
-        const user = await store.users.find(username)
+        const user = await store.users.find(usernameOfSubject(record.sub) ?? '')
         if (user === null || user.user_id !== record.uid) {
           await end(record, 'user_changed')
           throw invalidGrant('This session has ended: the password was changed or the user removed.')

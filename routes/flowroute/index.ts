@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Problem } from '../../lib/problem.js'
 import { APPROVED_MESSAGE, FLOWROUTE_INPUT_ERROR, invalidApiUsage } from '../../lib/verification.js'
 import { problemResponses } from '../../schemas/common.js'
+import { checkBudgets } from '../verifications/index.js'
 
 /** The Flowroute API's own success message for a created code. */
 export const CREATED_MESSAGE = 'Success: Verification code created.' as const
@@ -57,11 +58,6 @@ const flowrouteRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       throw (await fastify.chargeFailedAuth(request)) ?? error
     }
   })
-  const checkPerCaller = fastify.budget('sms_check', config.sms.checkRateLimit)
-  const checkPerAuthId = fastify.budget('sms_check_auth_id', config.sms.checkRateLimit, (request) => {
-    const input = (request.body ?? request.query) as { auth_id?: unknown } | undefined
-    return `auth_id:${typeof input?.auth_id === 'string' ? input.auth_id : ''}`
-  })
   const inputError = invalidApiUsage(FLOWROUTE_INPUT_ERROR)
 
   fastify.post('/', {
@@ -97,7 +93,7 @@ const flowrouteRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         ...problemResponses(400, 401, 429, 503)
       }
     },
-    preHandler: [checkPerCaller, checkPerAuthId],
+    preHandler: checkBudgets(fastify),
     config: { rateLimit: false, validationProblems: { '*': () => inputError } }
   }, async (request) => {
     const { auth_id: authId } = await service.checkAsFlowroute(request.query.auth_id, request.query.code)

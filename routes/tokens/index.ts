@@ -10,12 +10,12 @@ import { IntrospectionSchema, RevocationResponseSchema, TokenRequestSchema } fro
 import type { Introspection } from '../../schemas/lifecycle.js'
 
 /**
- * Whose token a caller may revoke or introspect (RFC 7009 section 2.1): an API client its own
- * (client_id), or any with the admin scope; a Bearer caller tokens of its own subject.
+ * Whose token (or refresh session) a caller may revoke or introspect (RFC 7009 section 2.1): an API
+ * client its own (client_id), or any with the admin scope; a Bearer caller those of its own subject.
  */
-function mayActOn (principal: Principal | null, claims: AccessClaims): boolean {
-  if (principal?.kind === 'api_key') return principal.client.scopes.includes('admin') || claims.client_id === principal.client.id
-  return principal?.kind === 'token' && principal.claims.sub === claims.sub
+function mayActOn (principal: Principal | null, owner: { sub: string, client_id?: unknown }): boolean {
+  if (principal?.kind === 'api_key') return principal.client.scopes.includes('admin') || owner.client_id === principal.client.id
+  return principal?.kind === 'token' && principal.claims.sub === owner.sub
 }
 
 const NO_STORE = { type: 'string', enum: ['no-store'], description: 'Never cached (RFC 7009/7662)' }
@@ -39,11 +39,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   /** RFC 7009 for refresh tokens: the session's client (or admin), or a Bearer caller of the same subject, ends the session. */
   const revokeSession = async (principal: Principal | null, token: string): Promise<void> => {
     const record = await fastify.sessions.find(token)
-    if (record === null) return
-    const allowed = principal?.kind === 'api_key'
-      ? principal.client.scopes.includes('admin') || principal.client.id === record.client_id
-      : principal?.kind === 'token' && principal.claims.sub === record.sub
-    if (allowed) await fastify.sessions.end(record, 'revoked')
+    if (record !== null && mayActOn(principal, record)) await fastify.sessions.end(record, 'revoked')
   }
 
   fastify.post('/v1/tokens/revoke', {

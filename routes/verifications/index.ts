@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
 import type { ValidationProblems } from '../../plugins/errors.js'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { invalidApiUsage } from '../../lib/verification.js'
@@ -25,19 +26,28 @@ const AuthIdParams = Type.Object({
   auth_id: Type.String({ minLength: 1, maxLength: 120, description: 'The verification\'s auth_id' })
 })
 
+/**
+ * The check budgets, one per caller and one per auth_id, for every check route (both forms here and
+ * the Flowroute mount): budgets are shared by name, so alternating between the forms, or spreading
+ * one auth_id's checks over many callers, gains nothing. Counted after parsing (the auth_id is in the body or the query).
+ */
+export function checkBudgets (fastify: FastifyInstance): onRequestAsyncHookHandler[] {
+  const rate = fastify.config.sms.checkRateLimit
+  return [
+    fastify.budget('sms_check', rate),
+    fastify.budget('sms_check_auth_id', rate, (request) => {
+      const input = (request.body ?? request.query) as { auth_id?: unknown } | undefined
+      return `auth_id:${typeof input?.auth_id === 'string' ? input.auth_id : ''}`
+    })
+  ]
+}
+
 const verificationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // API clients need the 'verify' scope for every route in this file, and every error carries Flowroute's message and reason.
   fastify.addHook('onRoute', (route) => { route.config = { ...route.config, scope: 'verify', flowrouteErrors: true } })
   const { config } = fastify
   const service = fastify.verifications
-  // Both check forms share one budget per caller and one per auth_id: alternating between them, or
-  // spreading one auth_id's checks over many callers, gains nothing. Counted after parsing (the auth_id is in the body or the query).
-  const checkPerCaller = fastify.budget('sms_check', config.sms.checkRateLimit)
-  const checkPerAuthId = fastify.budget('sms_check_auth_id', config.sms.checkRateLimit, (request) => {
-    const input = (request.body ?? request.query) as { auth_id?: unknown } | undefined
-    return `auth_id:${typeof input?.auth_id === 'string' ? input.auth_id : ''}`
-  })
-  const checkLimits = { preHandler: [checkPerCaller, checkPerAuthId] }
+  const checkLimits = { preHandler: checkBudgets(fastify) }
   // Flowroute's InvalidAPIUsage for any malformed check input, naming the field but never its value.
   const checkInputProblems: ValidationProblems = {
     code: () => invalidApiUsage(`code must be a string of exactly ${config.otp.codeLength} ASCII digits.`),

@@ -9,8 +9,8 @@ export function createMemoryRevocations (now: () => number): MemoryRevocations {
     async revoke (jti, expiresAt) {
       revoked.add(jti, expiresAt)
     },
-    async isRevoked (jti) {
-      return revoked.isLive(jti)
+    async isRevoked (...keys) {
+      return keys.some((key) => revoked.isLive(key))
     },
     sweep: () => revoked.sweep()
   }

@@ -5,7 +5,8 @@ import { guard } from './guard.js'
 export interface ExpiringKeys {
   /** Adds the key (with any other fields) unless it is live; false when it was. */
   add (key: string, expiresAt: Date, fields?: Record<string, unknown>): Promise<boolean>
-  isLive (key: string): Promise<boolean>
+  /** True when any of the keys is live. */
+  isLive (...keys: string[]): Promise<boolean>
 }
 
 /**
@@ -29,8 +30,8 @@ export function expiringKeys (db: Db, collection: string, field: string): Expiri
         throw error
       }
     },
-    async isLive (key) {
-      const found = await guard(() => keys.findOne({ [field]: storeKey(key), expires_at: { $gt: new Date() } }, { projection: { _id: 1 } }))
+    async isLive (...wanted) {
+      const found = await guard(() => keys.findOne({ [field]: { $in: wanted.map(storeKey) }, expires_at: { $gt: new Date() } }, { projection: { _id: 1 } }))
       return found !== null
     }
   }

@@ -10,6 +10,6 @@ export function createMongoRevocations (db: Db): RevocationRepository {
       // A second revocation of a live jti finds it there, which is the goal.
       await revoked.add(jti, expiresAt)
     },
-    isRevoked: async (jti) => await revoked.isLive(jti)
+    isRevoked: async (...keys) => await revoked.isLive(...keys)
   }
 }

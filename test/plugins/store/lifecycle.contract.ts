@@ -115,6 +115,8 @@ export async function lifecycleContract (t: Test, makeStore: () => Promise<Store
     const past = unique('expired')
     await store.revocations.revoke(past, new Date(Date.now() - 1))
     t.equal(await store.revocations.isRevoked(past), false, 'an expired revocation no longer matters')
+    t.equal(await store.revocations.isRevoked(past, jti), true, 'any of several keys')
+    t.equal(await store.revocations.isRevoked(past, `${jti}-never`), false)
     await t.rejects(store.revocations.isRevoked(hostile))
   })
 

@@ -100,9 +100,12 @@ test('revocations: one upsert; a racing duplicate is success; lookups ignore exp
   await t.rejects(store.revocations.revoke('j1', expires), StoreUnavailableError)
   next = { _id: 1 }
   t.equal(await store.revocations.isRevoked('j1'), true)
-  const [lookup] = calls.at(-1)?.args as [{ jti: string, expires_at: { $gt: Date } }]
-  t.equal(lookup.jti, 'j1')
+  const [lookup] = calls.at(-1)?.args as [{ jti: unknown, expires_at: { $gt: Date } }]
+  t.same(lookup.jti, { $in: ['j1'] })
   t.type(lookup.expires_at.$gt, Date)
+  t.equal(await store.revocations.isRevoked('j1', 'family:f1'), true)
+  const [both] = calls.at(-1)?.args as [{ jti: unknown }]
+  t.same(both.jti, { $in: ['j1', 'family:f1'] }, 'a token and its session in one lookup')
   next = null
   t.equal(await store.revocations.isRevoked('j1'), false)
 })
