@@ -21,7 +21,7 @@ function isJson (text: string): boolean {
  * the checks it leaves out: only uncompressed UTF-8 is read (RFC 8259), an empty body is no body, and
  * its one "invalid JSON" error is split into what the client must fix: the syntax, or a forbidden key.
  */
-function jsonBodyParser (fastify: FastifyInstance): (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void {
+export function jsonBodyParser (fastify: FastifyInstance): (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void {
   const parse = fastify.getDefaultJsonParser('error', 'error')
   return (request, body, done) => {
     const encoding = request.headers['content-encoding']

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { VerificationService } from '../lib/verification.js'
 import type { VerificationOutcome } from '../lib/verification.js'
 import type { EventType } from '../lib/webhooks.js'
+import { FLOWROUTE_STATUS_PATH, flowrouteReceiptToken } from './sms/flowroute.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +41,7 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
       fastify.log.warn({ provider: sms.provider, reason }, 'SMS delivery failed')
       await fastify.events.emit('sms.delivery_failed', { ...verification, provider: sms.provider, reason })
     },
-    ...(config.sms.provider === 'twilio' && config.publicUrl !== undefined ? { statusCallback: `${config.publicUrl}${TWILIO_STATUS_PATH}` } : {}),
+    ...statusCallback(config),
     onOutcome: async (outcome, verification) => {
       fastify.metrics.verification(outcome)
       const type = OUTCOME_EVENTS[outcome]
@@ -70,6 +71,17 @@ async function verificationsPlugin (fastify: FastifyInstance): Promise<void> {
     clearInterval(timer)
     await sweeping
   })
+}
+
+/** Where the provider reports delivery: Twilio's StatusCallback, Flowroute's dlr_callback (needs PUBLIC_URL). */
+function statusCallback (config: FastifyInstance['config']): { statusCallback?: string } {
+  const { sms, publicUrl } = config
+  if (publicUrl === undefined) return {}
+  if (sms.provider === 'twilio') return { statusCallback: `${publicUrl}${TWILIO_STATUS_PATH}` }
+  if (sms.provider === 'flowroute' && sms.flowroute.secretKey !== undefined) {
+    return { statusCallback: `${publicUrl}${FLOWROUTE_STATUS_PATH}/${flowrouteReceiptToken(sms.flowroute.secretKey)}` }
+  }
+  return {}
 }
 
 /** How often expired verifications are looked for (only with webhook endpoints configured). */

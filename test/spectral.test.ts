@@ -36,6 +36,19 @@ test('nor on the document served with every optional route on (Flowroute mount, 
   t.match(yaml, /operationId: twilioStatusCallback/)
 })
 
+test('nor with Flowroute as the provider (its delivery receipt route)', async (t) => {
+  const yaml = await renderOpenApi({
+    SMS_PROVIDER: 'flowroute',
+    FLOWROUTE_ACCESS_KEY: 'access',
+    FLOWROUTE_SECRET_KEY: 'secret',
+    FLOWROUTE_NUMBER: '12065550100',
+    PUBLIC_URL: 'https://tokens.example.com'
+  })
+  const findings = await lint(yaml, 'flowroute.yaml')
+  t.same(findings, [], findings.join('\n'))
+  t.match(yaml, /operationId: flowrouteDeliveryReceipt/)
+})
+
 test('a finding is reported (the check can fail)', async (t) => {
   const findings = await lint('openapi: 3.0.3\ninfo: { title: x, version: "1" }\npaths:\n  /a:\n    get:\n      responses:\n        "200": { description: ok }\n', 'broken.yaml')
   t.ok(findings.some((finding) => finding.includes('operation-operationId')))

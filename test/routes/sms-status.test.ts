@@ -87,3 +87,106 @@ test('without PUBLIC_URL the signature is checked against the address Twilio cal
   t.equal(signed.statusCode, 204)
   t.equal(json(await app.inject({ url: '/v1/verifications/tw-4', headers: { 'x-api-key': API_KEY } })).delivery, 'failed')
 })
+
+const FLOWROUTE_SECRET = 'flowroute-secret-key-0123456789'
+
+test('Flowroute delivery receipts: each send names its dlr_callback; receipts at that URL move the delivery forward, others are refused', async (t) => {
+  const { createServer } = await import('node:http')
+  const { writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { flowrouteReceiptToken } = await import('../../plugins/sms/flowroute.js')
+  let n = 0
+  const flowroute = await startFakeProvider(t, (request, response) => {
+    n++
+    reply(202, { data: { type: 'message', id: `mdr2-${String(n).padStart(32, 'a')}` } }, 'application/vnd.api+json')(request, response)
+  })
+  // A webhook receiver for sms.delivery_failed.
+  const events: Array<Record<string, unknown>> = []
+  const hooks = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
+    request.on('end', () => { events.push(JSON.parse(body) as Record<string, unknown>); response.writeHead(204).end() })
+  })
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { hooks.closeAllConnections(); hooks.close(() => { resolve() }) }))
+  const file = join(t.testdir(), 'webhooks.json')
+  writeFileSync(file, JSON.stringify({ endpoints: [{ id: 'ops', url: `http://127.0.0.1:${(hooks.address() as { port: number }).port}/`, secret: 'c'.repeat(40), events: ['sms.delivery_failed'] }] }))
+
+  const app = await buildTestApp(t, {
+    env: {
+      SMS_PROVIDER: 'flowroute',
+      FLOWROUTE_ACCESS_KEY: 'access',
+      FLOWROUTE_SECRET_KEY: FLOWROUTE_SECRET,
+      FLOWROUTE_NUMBER: '12065550100',
+      FLOWROUTE_BASE_URL: flowroute.baseUrl,
+      PUBLIC_URL,
+      WEBHOOKS_FILE: file,
+      WEBHOOK_RETRY_BASE_MS: '20'
+    }
+  })
+  const key = { 'x-api-key': API_KEY }
+  t.equal((await app.inject({ method: 'POST', url: '/v1/verifications', headers: key, payload: { auth_id: 'fr-1', recipient: '+15551234567' } })).statusCode, 201)
+  const token = flowrouteReceiptToken(FLOWROUTE_SECRET)
+  t.match(token, /^[A-Za-z0-9_-]{43}$/)
+  const sent = JSON.parse(flowroute.received[0]?.body ?? '{}') as Record<string, unknown>
+  t.equal(sent.dlr_callback, `${PUBLIC_URL}/v1/sms/status/flowroute/${token}`, 'every send names the receipt URL')
+  t.notMatch(String(sent.dlr_callback), FLOWROUTE_SECRET, 'which does not hold the secret key')
+  const status = async (id: string): Promise<unknown> => json(await app.inject({ url: `/v1/verifications/${id}`, headers: key })).delivery
+  t.equal(await status('fr-1'), 'queued')
+
+  // Flowroute's receipt: JSON:API, the message text in attributes.body (holds the code; never read).
+  const receipt = (id: string, statusText: string, level = 2, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    data: {
+      id,
+      type: 'delivery_receipt',
+      attributes: { body: 'Your code is 123456', level, status: statusText, status_code: level === 1 ? '1003' : '1000', status_code_description: 'carrier said so', timestamp: '2026-12-01T10:00:00.00Z', ...extra },
+      links: { related: `https://api.flowroute.com/v2.1/messages/${id}` }
+    }
+  })
+  const post = async (body: unknown, path = token, contentType = 'application/vnd.api+json'): Promise<{ statusCode: number, body: string }> =>
+    await app.inject({ method: 'POST', url: `/v1/sms/status/flowroute/${path}`, headers: { 'content-type': contentType }, payload: JSON.stringify(body) })
+  const first = `mdr2-${'1'.padStart(32, 'a')}`
+
+  const buffered = await post(receipt(first, 'message buffered', 1))
+  t.equal(buffered.statusCode, 200, 'Flowroute expects 200')
+  t.equal(buffered.body, '')
+  t.equal(await status('fr-1'), 'sent', 'level 1: handed to the carrier')
+  const forged = await post(receipt(first, 'delivery success'), 'A'.repeat(43))
+  t.equal(forged.statusCode, 403)
+  t.equal(JSON.parse(forged.body).code, 'invalid_signature')
+  t.equal((await post(receipt(first, 'delivery success'), flowrouteReceiptToken('another-secret-key-000000000000'))).statusCode, 403, 'another deployment\'s token')
+  t.equal((await post(receipt(first, 'delivery success'), 'x'.repeat(65))).statusCode, 400, 'an oversized token')
+  t.equal(await status('fr-1'), 'sent', 'refused receipts change nothing')
+  t.equal((await post(receipt(first, 'Delivery_Success'), token, 'application/json')).statusCode, 200, 'plain JSON, any case')
+  t.equal(await status('fr-1'), 'delivered')
+  t.equal((await post(receipt(first, 'smsc submit', 1))).statusCode, 200, 'a late receipt is taken')
+  t.equal(await status('fr-1'), 'delivered', 'but never moves the delivery back')
+  t.equal((await post(receipt('mdr2-unknown', 'delivery failure'))).statusCode, 200, 'an unknown message is ignored')
+  t.equal((await post(receipt(first, 'something new'))).statusCode, 200, 'an unknown status is ignored')
+  t.equal((await post({ data: { id: first } })).statusCode, 400, 'a receipt without attributes')
+  t.equal((await post(receipt(first, 'delivered', 2, { level: [] }))).statusCode, 400, 'a level that is neither number nor string')
+  const broken = await app.inject({ method: 'POST', url: `/v1/sms/status/flowroute/${token}`, headers: { 'content-type': 'application/vnd.api+json' }, payload: '{"data":' })
+  t.equal(broken.statusCode, 400)
+  t.equal(JSON.parse(broken.body).code, 'malformed_json')
+  t.equal((await app.inject({ method: 'POST', url: `/v1/sms/status/flowroute/${token}`, headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode, 415)
+
+  // A second verification whose SMS the carrier could not deliver: the delivery and the event.
+  t.equal((await app.inject({ method: 'POST', url: '/v1/verifications', headers: key, payload: { auth_id: 'fr-2', recipient: '+15551234568' } })).statusCode, 201)
+  t.equal((await post(receipt(`mdr2-${'2'.padStart(32, 'a')}`, 'delivery failure', 2, { status_code: 1040 }))).statusCode, 200)
+  t.equal(await status('fr-2'), 'undelivered')
+  const deadline = Date.now() + 5000
+  while (events.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+  t.equal(events.length, 1, 'one sms.delivery_failed')
+  t.match(events[0], { type: 'sms.delivery_failed', data: { auth_id: 'fr-2', provider: 'flowroute', reason: 'undelivered (Flowroute status 1040)' } })
+  t.notMatch(JSON.stringify(events), /123456/, 'the message text never leaves')
+})
+
+test('without PUBLIC_URL Flowroute sends name no dlr_callback, and the receipt route exists only with Flowroute', async (t) => {
+  const flowroute = await startFakeProvider(t, reply(202, { data: { type: 'message', id: 'mdr2-plain' } }))
+  const app = await buildTestApp(t, { env: { SMS_PROVIDER: 'flowroute', FLOWROUTE_ACCESS_KEY: 'access', FLOWROUTE_SECRET_KEY: FLOWROUTE_SECRET, FLOWROUTE_NUMBER: '12065550100', FLOWROUTE_BASE_URL: flowroute.baseUrl } })
+  await app.inject({ method: 'POST', url: '/v1/verifications', headers: { 'x-api-key': API_KEY }, payload: { auth_id: 'fr-3', recipient: '+15551234567' } })
+  t.notOk('dlr_callback' in (JSON.parse(flowroute.received[0]?.body ?? '{}') as object))
+  t.equal(json(await app.inject({ url: '/v1/verifications/fr-3', headers: { 'x-api-key': API_KEY } })).delivery, 'queued', 'the mdr2 id is kept anyway')
+  const plain = await buildTestApp(t)
+  t.equal((await plain.inject({ method: 'POST', url: '/v1/sms/status/flowroute/x', payload: {} })).statusCode, 404)
+})
