@@ -8,7 +8,6 @@ export interface Store {
   /** Resolves when the backing database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   close (): Promise<void>
-  readonly accessTokens: AccessTokenRepository
   readonly transactions: TransactionRepository
   readonly verifications: VerificationRepository
   readonly users: UserRepository
@@ -17,20 +16,6 @@ export interface Store {
   readonly loginAttempts: LoginAttemptRepository
   readonly refreshTokens: RefreshTokenRepository
   readonly webhookDeliveries: WebhookDeliveryRepository
-}
-
-/** An access token this service issued: enough to revoke, introspect and audit it. */
-export interface AccessTokenRecord {
-  jti: string
-  sub: string
-  instance_id?: string
-  issued_at: Date
-  expires_at: Date
-}
-
-export interface AccessTokenRepository {
-  /** Records an issued token; it is forgotten once it expires. */
-  record (token: AccessTokenRecord): Promise<void>
 }
 
 /** The database could not be reached or did not answer in time. */

@@ -126,13 +126,6 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
         ...(input.amr === undefined ? {} : { amr: input.amr })
       }
       const token = fastify.jwt.sign(claims)
-      await store.accessTokens.record({
-        jti: claims.jti,
-        sub: claims.sub,
-        ...(claims.instance_id === undefined ? {} : { instance_id: claims.instance_id }),
-        issued_at: new Date(iat * 1000),
-        expires_at: new Date(claims.exp * 1000)
-      })
       fastify.metrics.tokenIssued(input.amr?.includes('sms') === true ? 'verified_phone' : 'access')
       return { token, claims }
     },

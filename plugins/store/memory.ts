@@ -1,5 +1,4 @@
 import type { Store } from '../../lib/store.js'
-import { createMemoryAccessTokens } from './memory/access-tokens.js'
 import { createMemoryTransactions } from './memory/transactions.js'
 import { createMemoryVerifications } from './memory/verifications.js'
 import { createMemoryUsers } from './memory/users.js'
@@ -16,7 +15,6 @@ const SWEEP_INTERVAL_MS = 60_000
  * expiry, atomic updates). Data lives as long as the process.
  */
 export function createMemoryStore (now: () => number = Date.now): Store {
-  const accessTokens = createMemoryAccessTokens(now)
   const verifications = createMemoryVerifications()
   const revocations = createMemoryRevocations(now)
   const dpopProofs = createMemoryReplayCache(now)
@@ -27,7 +25,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
   const sweep = (): void => {
     const time = now()
     verifications.sweep(time)
-    for (const repository of [accessTokens, revocations, dpopProofs, loginAttempts, refreshTokens, webhookDeliveries]) repository.sweep()
+    for (const repository of [revocations, dpopProofs, loginAttempts, refreshTokens, webhookDeliveries]) repository.sweep()
   }
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
   timer.unref()
@@ -38,7 +36,6 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    accessTokens,
     transactions: createMemoryTransactions(now),
     verifications,
     users: createMemoryUsers(),

@@ -4,7 +4,6 @@ import { StoreUnavailableError } from '../../lib/store.js'
 import { guard } from './mongodb/guard.js'
 import { ensureIndexes, INDEX_PLANS } from './mongodb/indexes.js'
 import type { IndexReport } from './mongodb/indexes.js'
-import { createMongoAccessTokens } from './mongodb/access-tokens.js'
 import { createMongoTransactions } from './mongodb/transactions.js'
 import { createMongoVerifications } from './mongodb/verifications.js'
 import { createMongoUsers } from './mongodb/users.js'
@@ -30,12 +29,11 @@ export type MongoStore = Store & {
 }
 
 /**
- * The writes whose correctness rests on a unique index (no second user, xid, verification, jti,
+ * The writes whose correctness rests on a unique index (no second user, xid, verification, revocation,
  * DPoP proof, login window or send log for one key). Without the index they would silently
  * duplicate, so they answer "unavailable" until every index is in place.
  */
 const UNIQUE_WRITES = {
-  accessTokens: ['record'],
   transactions: ['record'],
   verifications: ['create', 'reserveRecipientSend'],
   users: ['create'],
@@ -76,7 +74,6 @@ export function createMongoStore ({ db }: MongoStoreOptions): MongoStore {
       if (!ready) throw notReady()
     },
     async close () {},
-    accessTokens: gated(createMongoAccessTokens(db), UNIQUE_WRITES.accessTokens),
     transactions: gated(createMongoTransactions(db), UNIQUE_WRITES.transactions),
     verifications: gated(createMongoVerifications(db), UNIQUE_WRITES.verifications),
     users: gated(createMongoUsers(db), UNIQUE_WRITES.users),

@@ -159,11 +159,11 @@ test('store failing part-way through a request: 503, and nothing half-written on
   faults.heal()
   t.equal(await inner.users.find('carol-out'), null, 'no user record')
 
-  // Login: the password matched, then recording the token fails: no token without a record.
+  // Login: the password matched, then recording the session (its refresh token) fails: no token without a session.
   t.equal((await send(target.base, { method: 'POST', path: '/v1/users', headers: key, body: { username: 'dave-out', password } })).status, 201)
-  faults.fail(at('accessTokens', 'record'))
+  faults.fail(at('refreshTokens', 'create'))
   const login = await send(target.base, { method: 'POST', path: '/v1/auth/login', body: { username: 'dave-out', password } })
-  expect503(t, 'login, token record fails', login, Date.now())
+  expect503(t, 'login, session record fails', login, Date.now())
   t.notMatch(login.body, /eyJ/, 'no token in the answer')
   faults.heal()
 
@@ -194,7 +194,7 @@ test('MongoDB unreachable: one representative request per route is 503 store_una
   const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: app.keyRing.signing.kid })}.${b64({ iss: 'tokenmint', aud: 'tokenmint', sub: 'client:x', iat: now, exp: now + 60, jti: 'mongo-jti' })}`
   const token = `${input}.${createHmac('sha256', app.config.jwt.secret).update(input).digest('base64url')}`
   const requests: Array<[string, HostileRequest]> = [
-    ['gen-jwt', { method: 'POST', path: '/gen-jwt', headers: key, body: {} }],
+    ['device gen-jwt', { method: 'POST', path: '/gen-jwt', headers: key, body: { instance_id: 'mongo-device' } }],
     ['start a verification', { method: 'POST', path: '/v1/verifications', headers: key, body: { auth_id: 'mongo-1', recipient: '+15551234567' } }],
     ['check', { method: 'POST', path: '/v1/verifications/check', headers: key, body: { auth_id: 'mongo-1', code: '123456' } }],
     ['create a user', { method: 'POST', path: '/v1/users', headers: key, body: { username: 'erin-out', password } }],
@@ -212,4 +212,5 @@ test('MongoDB unreachable: one representative request per route is 503 store_una
     t.notMatch(answer.body, /127\.0\.0\.1|mongodb:/, `${name}: the database address does not leak`)
   }
   t.equal((await send(base, { path: '/health/live' })).status, 200)
+  t.equal((await send(base, { method: 'POST', path: '/gen-jwt', headers: key, body: {} })).status, 200, 'a generic token is signed, not stored, so it needs no store')
 })

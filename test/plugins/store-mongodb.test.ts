@@ -46,8 +46,8 @@ test('MongoDB down at boot: not ready, 503 without a token; once it comes up the
   const started = Date.now()
   await waitUntilReady(app, 15_000)
   t.ok(Date.now() - started < 15_000, `ready ${Date.now() - started} ms after MongoDB came up`)
-  t.equal((await mint(app)).statusCode, 200, 'tokens are minted and recorded once MongoDB answers')
-  t.equal(standin.collection(DB, 'access_tokens').docs.length, 1)
+  t.equal((await mint(app)).statusCode, 200, 'device tokens are minted and their sessions recorded once MongoDB answers')
+  t.equal(standin.collection(DB, 'refresh_tokens').docs.length, 1)
 })
 
 test('MongoDB down later and back again: 503 while down, served again after, without a restart', async (t) => {
@@ -74,13 +74,13 @@ test('a stalled MongoDB operation becomes a 503 within seconds, and the next one
   t.teardown(() => standin.stop())
   const app = await mongoApp(t, standin)
   await waitUntilReady(app)
-  standin.stalled.add('update')
+  standin.stalled.add('insert')
   const started = Date.now()
   const stalled = await mint(app)
   const took = Date.now() - started
   assertProblem(t, stalled, 503, 'store_unavailable')
   t.ok(took < 8_000, `a stalled write ended as 503 after ${took} ms`)
-  standin.stalled.delete('update')
+  standin.stalled.delete('insert')
   await waitUntilReady(app, 10_000)
   t.equal((await mint(app)).statusCode, 200)
 })
@@ -100,7 +100,7 @@ test('transient server errors are 503 with Retry-After, never 500', async (t) =>
     { code: 112, codeName: 'WriteConflict', labels: ['TransientTransactionError'] }
   ]
   for (const error of transient) {
-    standin.failNext('update', error)
+    standin.failNext('insert', error)
     const answer = await mint(app)
     assertProblem(t, answer, 503, 'store_unavailable')
     t.ok(Number(answer.headers['retry-after']) > 0, `${error.codeName}: Retry-After`)

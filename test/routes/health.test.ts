@@ -36,18 +36,20 @@ test('readiness gives up on a hanging store', async (t) => {
   assertProblem(t, await app.inject({ url: '/health/ready' }), 503, 'store_unavailable')
 })
 
-test('a store outage while minting a token is 503 and returns no token', async (t) => {
+test('a store outage while minting a device token (its refresh session) is 503 and returns no token; a generic token needs no store write', async (t) => {
   const healthy = createMemoryStore()
   const failing: Store = {
     ...healthy,
-    accessTokens: { ...healthy.accessTokens, async record () { throw new StoreUnavailableError() } }
+    refreshTokens: { ...healthy.refreshTokens, async create () { throw new StoreUnavailableError() } }
   }
   const app = await buildTestApp(t, { store: failing })
-  const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': 'test-api-key-0123456789abcdef' }, payload: {} })
+  const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': 'test-api-key-0123456789abcdef' }, payload: { instance_id: 'device-1' } })
   const body = assertProblem(t, response, 503, 'store_unavailable')
   t.notOk('token' in body)
   t.ok(response.headers['retry-after'])
   assertMatchesOpenApi(t, response, 'POST', '/gen-jwt')
+  const generic = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': 'test-api-key-0123456789abcdef' }, payload: {} })
+  t.equal(generic.statusCode, 200, 'a generic token is signed, not stored: revocation is a deny-list')
 })
 
 test('GET / sends browsers to /docs, and without docs answers where things are', async (t) => {

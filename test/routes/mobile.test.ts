@@ -1,6 +1,5 @@
 import { test } from 'tap'
 import { createHmac } from 'node:crypto'
-import { DuplicateKeyError } from '../../lib/store.js'
 import { API_KEY, assertMatchesOpenApi, assertProblem, buildTestApp, decodeJwt, json, testConfig } from '../helper.js'
 
 test('POST /gen-jwt with instance_id mints a device-bound token that /v1/me accepts with X-Instance-Id', async (t) => {
@@ -52,7 +51,7 @@ test('POST /gen-jwt with {} or no body mints a generic client token', async (t) 
   }
 })
 
-test('every token has a unique jti and is recorded in the store', async (t) => {
+test('every token has a unique jti', async (t) => {
   const app = await buildTestApp(t)
   const jtis = new Set<string>()
   for (let i = 0; i < 20; i++) {
@@ -60,7 +59,6 @@ test('every token has a unique jti and is recorded in the store', async (t) => {
     const { payload } = decodeJwt(String(json(issued).token))
     jtis.add(String(payload.jti))
     t.equal(payload.sub, `instance:device-${i}`)
-    await t.rejects(app.store.accessTokens.record({ jti: String(payload.jti), sub: 'probe', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000) }), DuplicateKeyError, 'the jti is recorded')
   }
   t.equal(jtis.size, 20)
 })

@@ -21,7 +21,6 @@ function uniqueUntilExpiry (collection: string, field: string, deadline = 'expir
 
 /** Every index the MongoDB store relies on: the unique ones keep keys unique, the TTL ones expire records. */
 export const INDEX_PLANS: readonly IndexPlan[] = [
-  ...uniqueUntilExpiry('access_tokens', 'jti'),
   { collection: 'tokens', name: 'xid_unique', key: { xid: 1 }, unique: true },
   { collection: 'tokens', name: 'phone_newest_first', key: { phone_number: 1, issued_at: -1, xid: -1 } },
   { collection: 'tokens', name: 'expires_at_retention', key: { expires_at: 1 }, expireAfterSeconds: TRANSACTION_RETENTION_MS / 1000 },
