@@ -16,6 +16,7 @@ export interface Config {
   corsOrigins: Settings['CORS_ORIGINS']
   mongodbUrl: Settings['MONGODB_URL']
   mongodbDatabase: Settings['MONGODB_DATABASE']
+  memoryStoreMaxRecords: Settings['MEMORY_STORE_MAX_RECORDS']
   apiKeys: Settings['API_KEYS']
   apiClientsFile: Settings['API_CLIENTS_FILE']
   passwordHashCost: Settings['PASSWORD_HASH_COST']

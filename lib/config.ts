@@ -54,6 +54,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
     corsOrigins: s.CORS_ORIGINS,
     mongodbUrl: s.MONGODB_URL,
     mongodbDatabase: s.MONGODB_DATABASE,
+    memoryStoreMaxRecords: s.MEMORY_STORE_MAX_RECORDS,
     apiKeys: s.API_KEYS,
     apiClientsFile: s.API_CLIENTS_FILE,
     passwordHashCost: s.PASSWORD_HASH_COST,

@@ -177,6 +177,7 @@ export const SETTINGS = {
 
   MONGODB_URL: url({ group: 'Storage', doc: 'unset: the memory store, which loses everything on restart', form: 'MongoDB connection string', fallback: undefined, production: { required: true, why: 'the memory store loses data on restart' } }),
   MONGODB_DATABASE: text({ group: 'Storage', doc: 'database name', fallback: 'jwt_db' }),
+  MEMORY_STORE_MAX_RECORDS: int({ group: 'Storage', doc: 'without MONGODB_URL: the memory store keeps at most this many verifications, App Verify transactions, refresh tokens and webhook deliveries each, the oldest dropped first, so its memory stays bounded (past 20 000, raise the heap limit in NODE_OPTIONS too)', fallback: 5_000, min: 100, max: 1_000_000 }),
   REDIS_URL: url({ group: 'Storage', doc: 'shared rate-limit counters for several instances; unreachable Redis fails closed with 503', form: 'Redis URL', fallback: undefined }),
 
   API_CLIENTS_FILE: text({ group: 'Server API keys', doc: 'named API clients with scopes and budgets (`npm run clients`), reloaded on change and on SIGHUP', hint: 'path to a YAML or JSON file' }),

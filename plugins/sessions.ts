@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { randomBase64url } from '../lib/random.js'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { usernameOfSubject } from '../lib/access-token.js'
@@ -89,7 +90,7 @@ async function sessionsPlugin (fastify: FastifyInstance): Promise<void> {
 
   /** The next link of a family (or its first): stored as a hash, bound like the access token. */
   const link = async (family: SessionFamily, now: Date): Promise<string> => {
-    const token = `${REFRESH_PREFIX}${randomBytes(32).toString('base64url')}`
+    const token = `${REFRESH_PREFIX}${randomBase64url(32)}`
     await store.refreshTokens.create({
       ...family,
       hash: refreshTokenHash(token),

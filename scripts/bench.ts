@@ -4,10 +4,11 @@
 // elsewhere on the machine hurts one round, not the comparison. Settings: BENCH_DURATION (s, per
 // round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
 // target), BENCH_LOG_LEVEL (service log level, default info), BENCH_ROUTES (substring filter on the
-// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers).
+// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers), BENCH_SUSTAIN (s of
+// sustained mixed load on the service after the table, sampling its memory; 0 to skip).
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
@@ -25,6 +26,7 @@ const POOL = Number(process.env.BENCH_POOL ?? 4000)
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info'
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1'
 const ROUTES = process.env.BENCH_ROUTES ?? ''
+const SUSTAIN = Number(process.env.BENCH_SUSTAIN ?? 60)
 const API_KEY = 'bench-api-key-0123456789abcdef'
 const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef'
 const INSTANCE_ID = '123445'
@@ -37,6 +39,8 @@ interface Target {
   apiKey: string
   /** CPU time (user + system, µs) the server process has used so far. */
   cpuTime: () => Promise<number>
+  /** The server process's process.memoryUsage(). */
+  memory: () => Promise<NodeJS.MemoryUsage>
 }
 
 /** What autocannon sends: a fixed request for `duration`, or a pool of distinct ones (`amount`). */
@@ -150,20 +154,23 @@ async function startSmsWebhook (): Promise<{ url: string, close: () => void }> {
 }
 
 async function startChild (kind: Kind, env: NodeJS.ProcessEnv, stdout: number | 'ignore', execArgv: string[]): Promise<{ target: Target, child: ChildProcess }> {
-  const file = fileURLToPath(new URL(`./bench/${kind}.ts`, import.meta.url))
-  const child = fork(file, [], { env, execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', stdout, 'inherit', 'ipc'] })
+  // Both servers run as built (npm run bench builds first when the sources changed): plain Node, no TypeScript loader.
+  const file = fileURLToPath(new URL(`../dist/scripts/bench/${kind}.js`, import.meta.url))
+  const child = fork(file, [], { env, execArgv, stdio: ['ignore', stdout, 'inherit', 'ipc'] })
   const ready = await new Promise<{ port: number, apiKey: string }>((resolve, reject) => {
     child.once('message', (message) => { resolve(message as { port: number, apiKey: string }) })
     child.once('exit', (code) => { reject(new Error(`the ${kind} process exited (${code ?? 'signal'}) before listening`)) })
   })
-  const cpuTime = async (): Promise<number> => await new Promise((resolve) => {
-    child.once('message', (message) => {
-      const { cpu } = message as { cpu: NodeJS.CpuUsage }
-      resolve(cpu.user + cpu.system)
-    })
-    child.send('cpu')
+  const ask = async <T>(question: 'cpu' | 'mem'): Promise<T> => await new Promise((resolve) => {
+    child.once('message', (message) => { resolve(message as T) })
+    child.send(question)
   })
-  return { target: { kind, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey, cpuTime }, child }
+  const cpuTime = async (): Promise<number> => {
+    const { cpu } = await ask<{ cpu: NodeJS.CpuUsage }>('cpu')
+    return cpu.user + cpu.system
+  }
+  const memory = async (): Promise<NodeJS.MemoryUsage> => (await ask<{ mem: NodeJS.MemoryUsage }>('mem')).mem
+  return { target: { kind, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey, cpuTime, memory }, child }
 }
 
 interface Measured extends Result {
@@ -264,14 +271,16 @@ const serviceEnv: NodeJS.ProcessEnv = {
   SMS_WEBHOOK_SECRET: WEBHOOK_SECRET
 }
 const profile = (kind: Kind): string[] => CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, kind)}`] : []
-const service = await startChild('service', serviceEnv, logFd, profile('service'))
+// The service runs with the Node options it ships with: the Dockerfile's NODE_OPTIONS (the heap limit).
+const shippedOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1]?.split(/\s+/).filter(Boolean) ?? []
+const service = await startChild('service', serviceEnv, logFd, [...shippedOptions, ...profile('service')])
 const baseline = await startChild('baseline', { ...process.env, NODE_ENV: 'production' }, 'ignore', profile('baseline'))
 const targets = { service: { ...service.target, apiKey: API_KEY }, baseline: baseline.target }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
 process.stdout.write(`tokenmint benchmark: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ` +
   `${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${DURATION} s per route and target after ${WARMUP} s warm-up, ` +
-  `pool-based routes ${POOL} requests; service LOG_LEVEL=${LOG_LEVEL} to ${logFile}\n\n`)
+  `pool-based routes ${POOL} requests; service LOG_LEVEL=${LOG_LEVEL} to ${logFile}, Node options ${shippedOptions.join(' ') || 'none'} (Dockerfile)\n\n`)
 
 const rows: Row[] = []
 for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
@@ -300,6 +309,46 @@ for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
   process.stderr.write(`  measured ${scenario.name}\n`)
 }
 
+/**
+ * Sustained mixed load on the service alone (device tokens, bearer calls, App Verify tokens and new
+ * verifications: everything that adds records to the store), its memory sampled every 5 s. Growth
+ * is the end against the sample a third of the way in, once caches and pools have filled.
+ */
+async function sustained (target: Target, seconds: number): Promise<string> {
+  const { token } = await call(target, 'POST', '/gen-jwt', { instance_id: INSTANCE_ID })
+  let n = 0
+  const samples: Array<{ at: number, mem: NodeJS.MemoryUsage }> = []
+  const started = performance.now()
+  const sampler = setInterval(() => { target.memory().then((mem) => samples.push({ at: (performance.now() - started) / 1000, mem }), () => {}) }, 5000)
+  const json = { 'x-api-key': target.apiKey, 'content-type': 'application/json' }
+  const result = await autocannon({
+    url: target.base,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      { method: 'POST', path: '/gen-jwt', headers: json, setupRequest: (request: RawRequest) => ({ ...request, body: JSON.stringify({ instance_id: `device-${n++}` }) }) },
+      { method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${String(token)}`, 'x-instance-id': INSTANCE_ID } },
+      { method: 'GET', path: '/v1/token/%2B15555550100', headers: { 'x-api-key': target.apiKey } },
+      { method: 'POST', path: '/v1/verifications', headers: json, setupRequest: (request: RawRequest) => ({ ...request, body: JSON.stringify({ auth_id: `sustain-${n++}`, recipient: `+1555555${String(n % 10_000).padStart(4, '0')}` }) }) }
+    ]
+  })
+  clearInterval(sampler)
+  samples.push({ at: seconds, mem: await target.memory() })
+  const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`
+  const third = samples.find((sample) => sample.at >= seconds / 3) ?? samples[0]
+  const last = samples.at(-1)
+  if (third === undefined || last === undefined) return 'Sustained run: no memory samples.'
+  const peak = Math.max(...samples.map((sample) => sample.mem.rss))
+  return `Sustained run: ${seconds} s of mixed load (gen-jwt with a new device each time, /v1/me, App Verify, new verifications), ` +
+    `${Math.round(result.requests.total / seconds)} req/s, ${result.non2xx + result.errors + result.timeouts} non-2xx/errors. ` +
+    `Service RSS ${mib(third.mem.rss)} at ${Math.round(third.at)} s, ${mib(last.mem.rss)} at the end (peak ${mib(peak)}); ` +
+    `at the end: V8 heap ${mib(last.mem.heapTotal)} (used ${mib(last.mem.heapUsed)}), external ${mib(last.mem.external)} ` +
+    `(array buffers ${mib(last.mem.arrayBuffers)}), the rest (code, stacks, native allocations) ${mib(last.mem.rss - last.mem.heapTotal - last.mem.external)}; ` +
+    `RSS growth over the last two thirds: ${mib(last.mem.rss - third.mem.rss)}.`
+}
+
+const sustainedReport = SUSTAIN > 0 ? await sustained(targets.service, SUSTAIN) : undefined
+
 for (const { child } of [service, baseline]) {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.disconnect()
@@ -312,5 +361,6 @@ process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline r
   'CPU time per request / service CPU time per request (least of the rounds), the throughput share to expect with a core each. ' +
   `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n`)
 process.stdout.write(`${metricsCost(rows)}\n`)
+if (sustainedReport !== undefined) process.stdout.write(`${sustainedReport}\n`)
 if (CPU_PROF) process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile\n`)
 else rmSync(logDir, { recursive: true, force: true })

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')
 const clientsCli = join(root, 'dist', 'scripts', 'clients.js')
-const sources = ['app.ts', 'server.ts', 'server-options.ts', 'plugins', 'routes', 'schemas', 'lib', 'scripts/clients.ts', 'tsconfig.json', 'tsconfig.build.json']
+const sources = ['app.ts', 'server.ts', 'server-options.ts', 'plugins', 'routes', 'schemas', 'lib', 'scripts/clients.ts', 'scripts/bench', 'tsconfig.json', 'tsconfig.build.json']
 
 function newest (path) {
   if (!existsSync(path)) return 0

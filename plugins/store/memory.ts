@@ -9,18 +9,22 @@ import { createMemoryRefreshTokens } from './memory/refresh-tokens.js'
 import { createMemoryWebhookDeliveries } from './memory/webhook-deliveries.js'
 
 const SWEEP_INTERVAL_MS = 60_000
+/** MEMORY_STORE_MAX_RECORDS' default: records of each growing kind kept at most. */
+const DEFAULT_MAX_RECORDS = 5_000
 
 /**
  * The embedded store: plain Maps with the same semantics as the MongoDB store (unique keys,
- * expiry, atomic updates). Data lives as long as the process.
+ * expiry, atomic updates). Data lives as long as the process; the kinds that grow with traffic
+ * (verifications, App Verify transactions, refresh tokens, webhook deliveries) keep at most
+ * `maxRecords` each, the oldest dropped first.
  */
-export function createMemoryStore (now: () => number = Date.now): Store {
-  const verifications = createMemoryVerifications()
+export function createMemoryStore (now: () => number = Date.now, { maxRecords = DEFAULT_MAX_RECORDS }: { maxRecords?: number } = {}): Store {
+  const verifications = createMemoryVerifications(maxRecords)
   const revocations = createMemoryRevocations(now)
   const dpopProofs = createMemoryReplayCache(now)
   const loginAttempts = createMemoryLoginAttempts(now)
-  const refreshTokens = createMemoryRefreshTokens(now)
-  const webhookDeliveries = createMemoryWebhookDeliveries(now)
+  const refreshTokens = createMemoryRefreshTokens(now, maxRecords)
+  const webhookDeliveries = createMemoryWebhookDeliveries(now, maxRecords)
 
   const sweep = (): void => {
     const time = now()
@@ -36,7 +40,7 @@ export function createMemoryStore (now: () => number = Date.now): Store {
     async close () {
       clearInterval(timer)
     },
-    transactions: createMemoryTransactions(now),
+    transactions: createMemoryTransactions(now, maxRecords),
     verifications,
     users: createMemoryUsers(),
     revocations,

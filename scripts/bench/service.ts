@@ -7,6 +7,10 @@ const app = await build({ config })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0, apiKey: config.apiKeys[0] })
-// The benchmark asks for CPU time around each run: CPU per request does not depend on other load.
-process.on('message', () => { process.send?.({ cpu: process.cpuUsage() }) })
+// The benchmark asks for CPU time around each run (CPU per request does not depend on other load),
+// and for memory during the sustained run.
+process.on('message', (message) => {
+  if (message === 'mem') process.send?.({ mem: process.memoryUsage() })
+  else process.send?.({ cpu: process.cpuUsage() })
+})
 process.on('disconnect', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })

@@ -4,7 +4,7 @@ import { API_KEY, assertProblem, buildTestApp, waitUntilReady } from '../helper.
 import { startStandin } from '../mongo-standin.js'
 import type { Standin } from '../mongo-standin.js'
 import { MongoClient } from 'mongodb'
-import { MONGO_CLIENT_OPTIONS, mongoUpkeep } from '../../plugins/store.js'
+import { MONGO_CLIENT_OPTIONS, mongoUpkeep } from '../../plugins/store/mongodb-connection.js'
 import { createMongoStore } from '../../plugins/store/mongodb.js'
 import { INDEX_PLANS } from '../../plugins/store/mongodb/indexes.js'
 import type { MongoStore } from '../../plugins/store/mongodb.js'

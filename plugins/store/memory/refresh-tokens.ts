@@ -1,10 +1,11 @@
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
+import { dropOldest } from './capped.js'
 
 export type MemoryRefreshTokens = RefreshTokenRepository & { sweep (): void }
 
 /** Refresh tokens by hash, kept until their family ends (the twin of the MongoDB TTL index). */
-export function createMemoryRefreshTokens (now: () => number): MemoryRefreshTokens {
+export function createMemoryRefreshTokens (now: () => number, maxRecords = Infinity): MemoryRefreshTokens {
   const tokens = new Map<string, RefreshTokenRecord>()
   const live = (hash: string, at: number): RefreshTokenRecord | undefined => {
     const record = tokens.get(storeKey(hash))
@@ -13,7 +14,9 @@ export function createMemoryRefreshTokens (now: () => number): MemoryRefreshToke
   return {
     async create (record) {
       if (live(record.hash, now()) !== undefined) throw new DuplicateKeyError('refresh token hash taken')
+      tokens.delete(record.hash)
       tokens.set(record.hash, structuredClone(record))
+      dropOldest(tokens, maxRecords)
     },
     async use (hash, at) {
       // Synchronous from lookup to mark: the event loop makes this the atomic update.

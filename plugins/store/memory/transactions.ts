@@ -1,5 +1,6 @@
 import type { TransactionRecord, TransactionRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, TRANSACTION_RETENTION_MS, storeKey } from '../../../lib/store.js'
+import { dropOldest } from './capped.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -14,7 +15,7 @@ function newerFirst (a: { issued_at: Date, xid: string }, b: { issued_at: Date, 
  * App Verify transactions in a Map keyed by xid. Records past retention count as gone, as they
  * are once MongoDB's TTL monitor has removed them; a sweep on write keeps the Map bounded.
  */
-export function createMemoryTransactions (now: () => number): TransactionRepository {
+export function createMemoryTransactions (now: () => number, maxRecords = Infinity): TransactionRepository {
   const byXid = new Map<string, TransactionRecord>()
   let lastSweep = now()
 
@@ -36,7 +37,9 @@ export function createMemoryTransactions (now: () => number): TransactionReposit
       const xid = storeKey(transaction.xid)
       const existing = byXid.get(xid)
       if (existing !== undefined && retained(existing, time)) throw new DuplicateKeyError('xid already recorded')
+      byXid.delete(xid)
       byXid.set(xid, structuredClone({ ...transaction, phone_number: storeKey(transaction.phone_number) }))
+      dropOldest(byXid, maxRecords)
     },
 
     async find (xid) {

@@ -1,5 +1,6 @@
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, laterDeliveries, storeKey } from '../../../lib/store.js'
+import { dropOldest } from './capped.js'
 
 /** Send logs older than this are swept: longer than any recipient window in use (one hour). */
 const RECIPIENT_WINDOW_KEEP_MS = 2 * 3_600_000
@@ -14,7 +15,7 @@ export type MemoryVerificationRepository = VerificationRepository & {
  * read and its write (no await in between), which gives the same atomicity as MongoDB's
  * single conditional findOneAndUpdate: the condition is checked and the update applied at once.
  */
-export function createMemoryVerifications (): MemoryVerificationRepository {
+export function createMemoryVerifications (maxRecords = Infinity): MemoryVerificationRepository {
   const records = new Map<string, VerificationRecord>()
   /** Per recipient, the held sends of the sliding window, oldest first. */
   const sends = new Map<string, Array<{ id: string, at: number }>>()
@@ -39,7 +40,9 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
     async create (record) {
       const existing = records.get(storeKey(record.auth_id))
       if (usable(existing, record.created_at)) throw new DuplicateKeyError('auth_id is active')
+      records.delete(record.auth_id)
       records.set(record.auth_id, structuredClone(record))
+      dropOldest(records, maxRecords)
     },
 
     async find (authId, now) {
@@ -111,6 +114,7 @@ export function createMemoryVerifications (): MemoryVerificationRepository {
       const reserved = held.length < limit
       if (reserved) held.push({ id: sendId, at: now.getTime() })
       sends.set(recipient, held)
+      dropOldest(sends, maxRecords)
       return { reserved, retryAt: new Date((held[0]?.at ?? now.getTime()) + windowMs) }
     },
 

@@ -1,14 +1,16 @@
 import type { WebhookDeliveryRecord, WebhookDeliveryRepository } from '../../../lib/store.js'
 import { storeKey } from '../../../lib/store.js'
+import { dropOldest } from './capped.js'
 
 export type MemoryWebhookDeliveries = WebhookDeliveryRepository & { sweep (): void }
 
 /** The delivery queue and log in a Map; claims are synchronous, so atomic. */
-export function createMemoryWebhookDeliveries (now: () => number): MemoryWebhookDeliveries {
+export function createMemoryWebhookDeliveries (now: () => number, maxRecords = Infinity): MemoryWebhookDeliveries {
   const deliveries = new Map<string, WebhookDeliveryRecord>()
   return {
     async enqueue (records) {
       for (const record of records) if (!deliveries.has(storeKey(record.id))) deliveries.set(record.id, structuredClone(record))
+      dropOldest(deliveries, maxRecords)
     },
     async claimDue (at, leaseMs, limit) {
       const claimed: WebhookDeliveryRecord[] = []
