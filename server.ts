@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { existsSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { build } from './app.js'
@@ -23,6 +24,13 @@ try {
   if (!(error instanceof ConfigError)) throw error
   process.stderr.write(`tokenmint refuses to start.\n${error.message}\n`)
   process.exit(1)
+}
+
+// WORKERS > 1: this process only starts the workers, each of which runs the code below (the
+// configuration, and any generated development secrets, were settled above, once).
+if (cluster.isPrimary && config.workers > 1) {
+  runWorkers(config.workers)
+  await new Promise(() => {})
 }
 
 let app: Awaited<ReturnType<typeof build>>
@@ -58,7 +66,8 @@ try {
 }
 for (const warning of config.warnings) app.log.warn(warning)
 
-if (config.generatedSecrets.length > 0) {
+// With several workers, the first one speaks for all.
+if (config.generatedSecrets.length > 0 && (cluster.isPrimary || cluster.worker?.id === 1)) {
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${app.server.address() !== null && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`
   const lines = [
     '',
@@ -76,4 +85,51 @@ if (config.generatedSecrets.length > 0) {
     ''
   ]
   process.stdout.write(lines.join('\n') + '\n')
+}
+
+/** One log line from the primary, in the workers' (pino's) JSON shape. */
+function primaryLog (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: Date.now(), pid: process.pid, role: 'primary', ...fields, msg })}\n`)
+}
+
+/**
+ * The primary of WORKERS processes sharing one port (node:cluster; the primary hands connections to
+ * the workers in turn). A worker that dies is replaced; one that cannot start within 5 s (a port in
+ * use, a bad key file) stops them all. SIGTERM or SIGINT is passed on to every worker, which closes
+ * gracefully; the primary exits when the last one has.
+ */
+function runWorkers (count: number): void {
+  const startedAt = new Map<number, number>()
+  let stopping = false
+  let failed = false
+  const fork = (): void => {
+    const worker = cluster.fork()
+    startedAt.set(worker.id, Date.now())
+  }
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return
+    stopping = true
+    primaryLog('info', 'closing: asking every worker to finish its requests', { signal })
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM')
+    setTimeout(() => { process.exit(1) }, GRACE_MS + 2_000).unref()
+  }
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0)
+    startedAt.delete(worker.id)
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0)
+      return
+    }
+    if (code === 1 && lived < 5_000) {
+      primaryLog('error', 'a worker could not start: stopping', { worker: worker.id })
+      failed = true
+      stop('SIGTERM')
+      return
+    }
+    primaryLog('warn', 'a worker exited: starting another', { worker: worker.id, code, signal })
+    fork()
+  })
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => { stop(signal) })
+  primaryLog('info', `starting ${count} workers`, { workers: count })
+  for (let i = 0; i < count; i++) fork()
 }

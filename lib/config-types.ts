@@ -7,6 +7,7 @@ export type SmsProviderName = Settings['SMS_PROVIDER']
 export interface Config {
   nodeEnv: Settings['NODE_ENV']
   port: Settings['PORT']
+  workers: Settings['WORKERS']
   host: Settings['HOST']
   publicUrl: Settings['PUBLIC_URL']
   logLevel: Settings['LOG_LEVEL']

@@ -1,7 +1,7 @@
 import { generatePrivateJwk } from './keys.js'
 import { ConfigError } from './config-types.js'
 import type { Config, Env } from './config-types.js'
-import { messageChecks } from './config-rules.js'
+import { messageChecks, workerProblems } from './config-rules.js'
 import { loadDevSecrets, saveDevSecrets } from './dev-secrets.js'
 import { decodeBase64, readSettings } from './settings.js'
 
@@ -45,6 +45,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
   const config: Config = {
     nodeEnv: s.NODE_ENV,
     port: s.PORT,
+    workers: s.WORKERS,
     host: s.HOST,
     publicUrl: s.PUBLIC_URL,
     logLevel: s.LOG_LEVEL,
@@ -112,7 +113,7 @@ export function loadConfig (env: Env, options: LoadOptions = {}): Config {
   }
 
   const message = messageChecks(config)
-  problems.push(...message.problems)
+  problems.push(...message.problems, ...workerProblems(config))
   config.warnings.push(...message.warnings)
   if (problems.length > 0) throw new ConfigError(problems)
   if (secrets?.dirty === true) saveDevSecrets(options.secretsFile, secrets.values)

@@ -164,6 +164,7 @@ export const SETTINGS = {
   PORT: int({ group: 'Server', doc: 'TCP port to listen on', fallback: 3000, min: 0, max: 65535 }),
   PUBLIC_URL: url({ group: 'Server', doc: 'the URL clients reach the service at (behind a proxy: the proxy\'s), for the OAuth metadata; unset: taken from each request', form: 'absolute URL', fallback: undefined }),
   HOST: text({ group: 'Server', doc: 'address to listen on (`0.0.0.0` in a container)', fallback: '127.0.0.1' }),
+  WORKERS: int({ group: 'Server', doc: 'processes sharing the port (node:cluster, one per core); more than 1 needs MONGODB_URL and REDIS_URL, as the memory store and local rate-limit counters are per process', fallback: 1, min: 1, max: 64 }),
   LOG_LEVEL: oneOf({ group: 'Server', doc: 'pino level; secrets, tokens, codes and API keys are redacted, query strings are not logged', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info' }),
   METRICS_TOKEN: text({ group: 'Server', doc: 'bearer token GET /metrics requires; unset: /metrics is open in development and absent in production', minLength: MIN_SECRET_LENGTH }),
   CORS_ORIGINS: list({ group: 'Server', doc: 'browser origins allowed to call the service (CORS); a preflight from any other origin is 403', form: 'origins such as `https://app.example.com`, comma-separated', each: originProblem, shown: 'empty (no CORS)' }),

@@ -66,3 +66,62 @@ test('a service process whose Redis is unreachable fails closed: rate-limited au
   }
   t.equal((await fetch(`${server.base}/health/live`)).status, 200)
 })
+
+test('WORKERS: several processes share one port, the store and Redis; revocation on one is honoured by all; SIGTERM closes them all', { skip }, async (t) => {
+  const { startStandin } = await import('../mongo-standin.js')
+  const standin = await startStandin()
+  t.teardown(() => standin.stop())
+  const server = await startServer({
+    WORKERS: '2',
+    API_KEYS: API_KEY,
+    MONGODB_URL: standin.url,
+    MONGODB_DATABASE: 'tokenmint_workers',
+    REDIS_URL,
+    LOG_LEVEL: 'info'
+  }, /starting 2 workers[\s\S]*Server listening[\s\S]*Server listening/)
+  t.teardown(() => { server.kill('SIGKILL') })
+  // Ready once both workers have their MongoDB indexes.
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    if ((await fetch(`${server.base}/health/ready`, { headers: { connection: 'close' } })).status === 200) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const close = { connection: 'close' }
+  const issued = await fetch(`${server.base}/gen-jwt`, { method: 'POST', headers: { ...close, 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{}' })
+  t.equal(issued.status, 200)
+  const { token } = await issued.json() as { token: string }
+  // A new connection each time: the primary hands them to the workers in turn.
+  const before = new Set<number>()
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(`${server.base}/v1/me`, { headers: { ...close, authorization: `Bearer ${token}` } })
+    before.add(response.status)
+    await response.arrayBuffer()
+  }
+  t.same([...before], [200], 'a token minted by one worker verifies on every worker (the development secrets were settled once, by the primary)')
+  t.equal((await fetch(`${server.base}/v1/tokens/revoke`, { method: 'POST', headers: { ...close, 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ token }) })).status, 200)
+  const after = new Set<string>()
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(`${server.base}/v1/me`, { headers: { ...close, authorization: `Bearer ${token}` } })
+    after.add(`${response.status} ${(await response.json() as { code: string }).code}`)
+  }
+  t.same([...after], ['401 token_revoked'], 'the revoked token is refused by every worker')
+  const pids = (status: number): Set<number> => new Set(server.output().split('\n')
+    .filter((line) => line.includes('"/v1/me"') && line.includes(`"statusCode":${status}`))
+    .map((line) => (JSON.parse(line) as { pid: number }).pid))
+  t.equal(pids(200).size, 2, 'both workers answered before the revocation')
+  t.equal(pids(401).size, 2, 'and both refused after it')
+
+  server.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'the primary exits cleanly once both workers have closed')
+  t.match(server.output(), /closing: asking every worker/)
+})
+
+test('WORKERS above 1 on the memory store or without Redis is refused, naming both', async (t) => {
+  const { spawnServer } = await import('../process.js')
+  const child = spawnServer({ WORKERS: '4' })
+  let output = ''
+  child.stderr.on('data', (chunk) => { output += String(chunk) })
+  const code = await new Promise<number | null>((resolve) => { child.on('close', resolve) })
+  t.equal(code, 1)
+  t.match(output, /WORKERS: 4 processes need MONGODB_URL/)
+  t.match(output, /WORKERS: 4 processes need REDIS_URL/)
+})

@@ -148,3 +148,12 @@ test('PASSWORD_HASH_COST: production refuses less than scrypt 2^15; development 
   t.throws(() => loadConfig({ PASSWORD_HASH_COST: '9' }, { secretsFile: null }), { message: /PASSWORD_HASH_COST: must be an integer from 10 to 20/ })
   t.throws(() => loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_COST: '14' }, { secretsFile: null }), { message: /PASSWORD_HASH_COST must be at least 15 in production \(OWASP's floor for scrypt\)/ })
 })
+
+test('WORKERS above 1 needs the shared store and shared counters', async (t) => {
+  const refused = (() => { try { loadConfig({ WORKERS: '2' }, { secretsFile: null }); return undefined } catch (error) { return error } })()
+  t.ok(refused instanceof ConfigError)
+  t.match(String((refused as Error).message), /WORKERS: 2 processes need MONGODB_URL[\s\S]*WORKERS: 2 processes need REDIS_URL/)
+  const config = loadConfig({ WORKERS: '2', MONGODB_URL: 'mongodb://127.0.0.1:27017', REDIS_URL: 'redis://127.0.0.1:6379' }, { secretsFile: null })
+  t.equal(config.workers, 2)
+  t.equal(loadConfig({}, { secretsFile: null }).workers, 1, 'one process by default')
+})
