@@ -53,7 +53,7 @@ test('ensureIndexes creates every planned index on its own, and only then opens 
   const created = calls.filter((call) => call.op === 'createIndex')
   t.same(created.map((call) => [call.collection, call.args[0], call.args[1]]), INDEX_PLANS.map(({ collection, key, ...options }) => [collection, key, options]), 'one createIndex per plan, with its name and options')
   const text = created.map((call) => `${call.collection} ${JSON.stringify(call.args)}`).join('\n')
-  for (const collection of ['access_tokens', 'tokens', 'verifications', 'users', 'revocations', 'dpop_proofs', 'login_attempts']) {
+  for (const collection of ['tokens', 'verifications', 'users', 'revocations', 'dpop_proofs', 'login_attempts', 'refresh_tokens', 'webhook_deliveries']) {
     t.match(text, new RegExp(`${collection} \\[\\{"[a-z_]+":1\\},\\{"name":"[a-z_]+_unique","unique":true\\}\\]`), `${collection} has its unique index`)
   }
   await t.resolves(store.ping())
