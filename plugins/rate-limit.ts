@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -113,9 +112,14 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
       redis.disconnect()
     })
     // Give Redis a moment to connect before the first request; if it is down we start anyway, failing closed.
+    // Not events.once: it settles on the first 'error', such as a connect timeout while a busy process starts, which ioredis retries.
     fastify.addHook('onReady', async () => {
       if (redis.status === 'ready') return
-      await Promise.race([once(redis, 'ready').catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())])
+      await new Promise<void>((resolve) => {
+        const done = (): void => { clearTimeout(timer); redis.off('ready', done); resolve() }
+        const timer = setTimeout(done, REDIS_READY_WAIT_MS).unref()
+        redis.on('ready', done)
+      })
     })
     // @fastify/rate-limit instantiates `store` itself with its merged settings.
     store = class {

@@ -166,20 +166,26 @@ export function assertProblem (
  * Empties the given Redis database for a test and returns false, or returns why the test must
  * skip (printed, so a machine without Redis still passes `npm test` and says what it left out).
  */
-export async function redisSkipReason (url: string, what: string): Promise<string | false> {
+/** Whether a Redis answers at `url` (and, when it does, its database is emptied for the test). */
+export async function redisReachable (url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
   probe.on('error', () => {})
   try {
     await probe.connect()
     await probe.flushdb()
-    return false
+    return true
   } catch {
-    const reason = `Redis is not reachable at ${new URL(url).host}; ${what} needs it`
-    process.stdout.write(`# skipping: ${reason}\n`)
-    return reason
+    return false
   } finally {
     probe.disconnect()
   }
+}
+
+export async function redisSkipReason (url: string, what: string): Promise<string | false> {
+  if (await redisReachable(url)) return false
+  const reason = `Redis is not reachable at ${new URL(url).host}; ${what} needs it`
+  process.stdout.write(`# skipping: ${reason}\n`)
+  return reason
 }
 
 /** Polls /health/ready until it answers 200 (a MongoDB-backed app connects and creates its indexes in the background). */

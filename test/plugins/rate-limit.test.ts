@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { test } from 'tap'
 import type { Test } from 'tap'
 import { VERSION } from '../../lib/version.js'
-import { API_KEY, assertProblem, buildTestApp, OTHER_API_KEY, redisSkipReason } from '../helper.js'
+import { API_KEY, assertProblem, buildTestApp, OTHER_API_KEY, redisReachable, redisSkipReason, waitUntilReady } from '../helper.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379/7'
 
@@ -60,6 +60,8 @@ test('two instances sharing Redis enforce one budget', { skip: redisSkip }, asyn
   const env = { RATE_LIMIT_MAX: '4', REDIS_URL }
   const first = await buildTestApp(t, { env })
   const second = await buildTestApp(t, { env })
+  // Both connected first: this test is about one budget, not about start-up.
+  await Promise.all([waitUntilReady(first), waitUntilReady(second)])
   const statuses: number[] = []
   for (let i = 0; i < 8; i++) {
     const app = i % 2 === 0 ? first : second
@@ -82,7 +84,7 @@ async function ownRedis (t: Test, port: number): Promise<{ stop: () => Promise<v
   let child: ChildProcess | undefined
   const start = async (): Promise<void> => {
     child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    for (let i = 0; i < 50 && (await redisSkipReason(`redis://127.0.0.1:${port}`, 'own redis')) !== false; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    for (let i = 0; i < 50 && !(await redisReachable(`redis://127.0.0.1:${port}`)); i++) await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const stop = async (): Promise<void> => {
     const running = child
@@ -131,4 +133,15 @@ test('Redis down: readiness says so (503), rate-limited routes fail closed, docs
   t.equal(lines.filter((line) => line.includes('Redis is unreachable')).length, 1, 'the outage is logged once')
   t.equal(lines.filter((line) => line.includes('Redis is reachable again')).length, 1, 'and so is the recovery')
   t.notMatch(lines.join('\n'), /127\.0\.0\.1:6391/, 'no host or port in the log')
+})
+
+test('a Redis that comes up while the service starts is waited for: the first request is counted, not refused', { skip: noRedisServer }, async (t) => {
+  const port = 6392
+  // The first connection attempts fail (nothing listens yet); ioredis retries, and start-up waits for it rather than for the first error.
+  const starting = buildTestApp(t, { env: { REDIS_URL: `redis://127.0.0.1:${port}` } })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  await ownRedis(t, port)
+  const app = await starting
+  t.equal((await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: {} })).statusCode, 200)
+  t.same((await app.inject({ url: '/health/ready' })).json(), { status: 'ok', version: VERSION, store: 'memory', redis: 'ok' })
 })
