@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { StoreUnavailableError } from '../lib/store.js'
 import { createMemoryStore } from '../plugins/store/memory.js'
-import { AccessLog, callerOf, prettyLogs } from '../server-options.js'
+import { AccessLog, callerOf, prettyLogs, rememberingSerializers } from '../server-options.js'
 import { API_KEY, appWithLogs, testConfig } from './helper.js'
 
 test('access log: one flat line per request, path only, no credentials', async (t) => {
@@ -61,4 +61,33 @@ test('a 503 (a dependency not answering) is logged as a warning, not an error: r
   const line = lines.find((entry) => entry.reqId === ready.headers['x-request-id'] && entry.code === 'store_unavailable')
   t.match(line, { level: 40, msg: 'request failed: unavailable' })
   t.notOk(lines.some((entry) => Number(entry.level) >= 50), 'no error line')
+})
+
+test('response serializers: compiled once per schema and shared schemas, reused by every app the process builds', async (t) => {
+  const compiled: unknown[] = []
+  const factory = rememberingSerializers((externalSchemas) => ({ schema }) => {
+    compiled.push(schema)
+    return (doc: unknown) => JSON.stringify({ externalSchemas, doc })
+  })
+  const shared = { Thing: { $id: 'Thing', type: 'object' } }
+  const route = (schema: unknown): { schema: unknown, method: string, url: string, httpStatus: string } => ({ schema, method: 'GET', url: '/x', httpStatus: '200' })
+  const first = factory(shared, {})(route({ type: 'string' }))
+  const again = factory(structuredClone(shared), {})(route({ type: 'string' }))
+  t.equal(again, first, 'an equal schema with equal shared schemas and options reuses the compiled serializer')
+  t.equal(compiled.length, 1)
+  t.not(factory(shared, {})(route({ type: 'number' })), first, 'another schema is compiled')
+  t.not(factory({ Other: { $id: 'Other' } }, {})(route({ type: 'string' })), first, 'other shared schemas are compiled apart')
+  t.not(factory(shared, { rounding: 'floor' })(route({ type: 'string' })), first, 'other options are compiled apart')
+  t.equal(compiled.length, 4)
+  for (let n = 0; n < 16; n++) factory({ [`S${n}`]: { $id: `S${n}` } }, {})(route({ type: 'string' }))
+  factory(shared, {})(route({ type: 'string' }))
+  t.equal(compiled.length, 21, 'at most 16 sets of shared schemas are kept: the oldest is compiled again')
+
+  const { fastify } = await appWithLogs(t)
+  const { fastify: second } = await appWithLogs(t)
+  for (const app of [fastify, second]) {
+    const response = await app.inject({ method: 'POST', url: '/gen-jwt', headers: { 'x-api-key': API_KEY }, payload: { instance_id: 'device-1' } })
+    t.equal(response.statusCode, 200, 'two apps in one process answer through the shared serializers')
+    t.match(response.json(), { token: String, instance_id: 'device-1' })
+  }
 })
