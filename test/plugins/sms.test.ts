@@ -149,13 +149,14 @@ test('a provider that sends 200 headers and then stalls is cut off at the deadli
   const timeoutMs = 300
   const sender = createWebhookSender({ url: `${stalled.baseUrl}/sms`, secret: 's', timeoutMs })
   const took: number[] = []
-  for (let attempt = 0; attempt < 20; attempt++) {
+  const attempts = 8
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const started = Date.now()
     t.equal(await reasonOf(sender.send(message)), 'webhook did not answer in time')
     took.push(Date.now() - started)
   }
   t.ok(Math.max(...took) < timeoutMs + 1000, `every send ended within deadline + 1 s (slowest ${Math.max(...took)} ms)`)
-  t.equal(stalled.received.length, 20, 'a stalled body is not retried')
+  t.equal(stalled.received.length, attempts, 'a stalled body is not retried')
 })
 
 test('a provider that does not answer fails within the timeout and is not retried', async (t) => {
