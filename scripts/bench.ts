@@ -4,11 +4,12 @@
 // elsewhere on the machine hurts one round, not the comparison. Settings: BENCH_DURATION (s, per
 // round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
 // target), BENCH_LOG_LEVEL (service log level, default info), BENCH_ROUTES (substring filter on the
-// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers), BENCH_SUSTAIN (s of
-// sustained mixed load on the service after the table, sampling its memory; 0 to skip).
+// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers and print where their
+// CPU went, scripts/bench/profile.ts), BENCH_SUSTAIN (s of sustained mixed load on the service
+// after the table, sampling its memory; 0 to skip).
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { createMetrics, createRequestHistogram } from '../plugins/metrics.js'
+import { report as profileReport } from './bench/profile.js'
 import type { Options, RawRequest, Result } from 'autocannon'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
@@ -362,5 +364,12 @@ process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline r
   `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n`)
 process.stdout.write(`${metricsCost(rows)}\n`)
 if (sustainedReport !== undefined) process.stdout.write(`${sustainedReport}\n`)
-if (CPU_PROF) process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile\n`)
-else rmSync(logDir, { recursive: true, force: true })
+if (CPU_PROF) {
+  process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile; where each server's busy CPU went:\n`)
+  for (const kind of ['service', 'baseline'] as const) {
+    const dir = join(logDir, kind)
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) process.stdout.write(`${kind}: ${profileReport(join(dir, file))}\n`)
+  }
+} else {
+  rmSync(logDir, { recursive: true, force: true })
+}
