@@ -19,6 +19,8 @@ declare module 'autocannon' {
     errors: number
     timeouts: number
     non2xx: number
+    /** Responses by status code. */
+    statusCodeStats?: Record<string, { count: number }>
   }
   interface Instance extends PromiseLike<Result> {
     on (event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): this

@@ -1,7 +1,8 @@
 // Where a server's CPU went, from a V8 .cpuprofile (BENCH_CPU_PROF=1): each sample is charged to
 // the innermost frame on its stack that belongs to a named area (a library, one of our modules, or
 // a part of Node such as the socket write), so crypto called by the JWT signer counts as signing
-// and a socket write called by Fastify counts as the socket write. Idle time is left out.
+// and a socket write called by Fastify counts as the socket write; anything under Node's module
+// loader is the process starting, not a request. Idle time is left out.
 //   tsx scripts/bench/profile.ts <file.cpuprofile> [...]
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -9,6 +10,9 @@ import { pathToFileURL } from 'node:url'
 interface CallFrame { functionName: string, url: string }
 interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
 interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
+
+const START_UP = 'start-up (loading and compiling modules)'
+const LOADING = /node:internal\/modules\/|node:internal\/bootstrap\/|prepareMainThreadExecution/
 
 /** Areas, matched in order against a frame's function name and URL; the first match names it. */
 const AREAS: Array<[area: string, test: RegExp]> = [
@@ -53,7 +57,14 @@ export function breakdown (profile: CpuProfile): { busyMs: number, areas: Array<
     if (leaf === undefined || leaf.functionName === '(idle)') return
     busy += micros
     let area: string | undefined
-    for (let id: number | undefined = sample; id !== undefined && area === undefined; id = parent.get(id)) area = ownArea(id)
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
+      const frame = nodes.get(id)?.callFrame
+      if (frame !== undefined && LOADING.test(label(frame))) {
+        area = START_UP
+        break
+      }
+      area ??= ownArea(id)
+    }
     const name = area ?? (leaf.functionName === '(program)' ? 'V8 and native, no JavaScript frame ((program))' : 'Node internals and the rest (timers, events, crypto outside signing)')
     charged.set(name, (charged.get(name) ?? 0) + micros)
   })
