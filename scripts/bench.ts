@@ -314,11 +314,9 @@ for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
 }
 
 /**
- * Sustained mixed load on the service alone (device tokens, bearer calls, App Verify tokens and new
- * verifications: everything that adds records to the store), its memory sampled every 5 s. Growth
- * is the end against the sample a third of the way in, once caches and pools have filled.
+ * What went wrong in a run, by status code and error kind (autocannon counts a timeout among its
+ * errors too): " (502 × 3, timeouts × 1)", or nothing.
  */
-/** What went wrong in a run, by status code and error kind: " (502 × 3, timeouts × 1)", or nothing. */
 function failures (result: Result): string {
   const byStatus = Object.entries(result.statusCodeStats ?? {})
     .filter(([status]) => !status.startsWith('2'))
@@ -328,6 +326,11 @@ function failures (result: Result): string {
   return byStatus.length === 0 ? '' : ` (${byStatus.join(', ')})`
 }
 
+/**
+ * Sustained mixed load on the service alone (device tokens, bearer calls, App Verify tokens and new
+ * verifications: everything that adds records to the store), its memory sampled every 5 s. Growth
+ * is the end against the sample a third of the way in, once caches and pools have filled.
+ */
 async function sustained (target: Target, seconds: number): Promise<string> {
   const { token } = await call(target, 'POST', '/gen-jwt', { instance_id: INSTANCE_ID })
   let n = 0
@@ -354,7 +357,7 @@ async function sustained (target: Target, seconds: number): Promise<string> {
   if (third === undefined || last === undefined) return 'Sustained run: no memory samples.'
   const peak = Math.max(...samples.map((sample) => sample.mem.rss))
   return `Sustained run: ${seconds} s of mixed load (gen-jwt with a new device each time, /v1/me, App Verify, new verifications), ` +
-    `${Math.round(result.requests.total / seconds)} req/s, ${result.non2xx + result.errors + result.timeouts} non-2xx/errors${failures(result)}. ` +
+    `${Math.round(result.requests.total / seconds)} req/s, ${result.non2xx + result.errors} non-2xx/errors${failures(result)}. ` +
     `Service RSS ${mib(third.mem.rss)} at ${Math.round(third.at)} s, ${mib(last.mem.rss)} at the end (peak ${mib(peak)}); ` +
     `at the end: V8 heap ${mib(last.mem.heapTotal)} (used ${mib(last.mem.heapUsed)}), external ${mib(last.mem.external)} ` +
     `(array buffers ${mib(last.mem.arrayBuffers)}), the rest (code, stacks, native allocations) ${mib(last.mem.rss - last.mem.heapTotal - last.mem.external)}; ` +
