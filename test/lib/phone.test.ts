@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { maskPhone, parsePhone } from '../../lib/phone.js'
+import { maskPhone, parsePhone, PHONE_VERDICT_CACHE_SIZE, phoneVerdictsCached } from '../../lib/phone.js'
 
 test('E.164 and the 11-digit NANP form normalise to E.164', async (t) => {
   t.same(parsePhone('+15551234567'), { e164: '+15551234567', given: '+15551234567', country: 'US' })
@@ -23,4 +23,19 @@ test('anything else is refused', async (t) => {
 test('maskPhone keeps the calling code and the last four digits', async (t) => {
   t.equal(maskPhone('+15551234567'), '+1******4567')
   t.equal(maskPhone('+442071838750'), '+44******8750')
+})
+
+test('remembered verdicts answer as a fresh parse does, and the cache stays bounded', async (t) => {
+  const inputs: unknown[] = ['+15551234567', '15551234567', 15551234567, '+442071838750', '+447911123456', '+1555123', '+999123456789', '+33612345678']
+  const first = inputs.map((input) => parsePhone(input))
+  const again = inputs.map((input) => parsePhone(input))
+  t.same(again, first, 'the second answers (from the cache) equal the first')
+  t.same(first.map((phone) => phone?.country), ['US', 'US', 'US', 'GB', 'GG', undefined, undefined, 'FR'])
+  t.same(JSON.parse(JSON.stringify(parsePhone('+15551234567'))), { e164: '+15551234567', given: '+15551234567', country: 'US' }, 'the region serialises like a plain field')
+  t.not(parsePhone('+15551234567'), parsePhone('+15551234567'), 'each caller gets its own object')
+
+  for (let n = 0; n < PHONE_VERDICT_CACHE_SIZE + 100; n++) parsePhone(`+1415${String(n).padStart(7, '0')}`)
+  t.equal(phoneVerdictsCached(), PHONE_VERDICT_CACHE_SIZE, 'past the bound the oldest verdicts go')
+  t.equal(parsePhone('+15551234567')?.country, 'US', 'an evicted number is parsed again, with the same answer')
+  t.equal(parsePhone('+1555123'), undefined, 'an evicted refusal is refused again')
 })

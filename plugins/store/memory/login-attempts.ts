@@ -1,5 +1,6 @@
 import type { AttemptWindow, LoginAttemptRepository } from '../../../lib/store.js'
 import { storeKey } from '../../../lib/store.js'
+import { copyRecord } from './copy.js'
 
 export type MemoryLoginAttempts = LoginAttemptRepository & { sweep (): void }
 
@@ -12,12 +13,12 @@ export function createMemoryLoginAttempts (now: () => number): MemoryLoginAttemp
   return {
     async reserve (key, max, windowMs) {
       const current = running(key)
-      if (current !== undefined && current.count >= max) return { reserved: false, window: structuredClone(current) }
+      if (current !== undefined && current.count >= max) return { reserved: false, window: copyRecord(current) }
       const next = current === undefined
         ? { count: 1, resets_at: new Date(now() + windowMs) }
         : { count: current.count + 1, resets_at: current.resets_at }
       windows.set(key, next)
-      return { reserved: true, window: structuredClone(next) }
+      return { reserved: true, window: copyRecord(next) }
     },
     async release (key) {
       const current = running(key)
@@ -25,7 +26,7 @@ export function createMemoryLoginAttempts (now: () => number): MemoryLoginAttemp
     },
     async get (key) {
       const current = running(key)
-      return current === undefined ? null : structuredClone(current)
+      return current === undefined ? null : copyRecord(current)
     },
     async clear (key) {
       windows.delete(storeKey(key))

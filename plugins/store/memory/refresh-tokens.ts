@@ -1,6 +1,7 @@
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
 import { dropOldest } from './capped.js'
+import { copyRecord } from './copy.js'
 
 export type MemoryRefreshTokens = RefreshTokenRepository & { sweep (): void }
 
@@ -15,21 +16,21 @@ export function createMemoryRefreshTokens (now: () => number, maxRecords = Infin
     async create (record) {
       if (live(record.hash, now()) !== undefined) throw new DuplicateKeyError('refresh token hash taken')
       tokens.delete(record.hash)
-      tokens.set(record.hash, structuredClone(record))
+      tokens.set(record.hash, copyRecord(record))
       dropOldest(tokens, maxRecords)
     },
     async use (hash, at) {
       // Synchronous from lookup to mark: the event loop makes this the atomic update.
       const record = live(hash, at.getTime())
       if (record === undefined) return { outcome: 'unknown' }
-      if (record.used_at !== undefined) return { outcome: 'reused', record: structuredClone(record) }
+      if (record.used_at !== undefined) return { outcome: 'reused', record: copyRecord(record) }
       if (record.expires_at <= at) return { outcome: 'unknown' }
       record.used_at = at
-      return { outcome: 'fresh', record: structuredClone(record) }
+      return { outcome: 'fresh', record: copyRecord(record) }
     },
     async find (hash, at) {
       const record = live(hash, at.getTime())
-      return record === undefined ? null : structuredClone(record)
+      return record === undefined ? null : copyRecord(record)
     },
     sweep () {
       const time = now()

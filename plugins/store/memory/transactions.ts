@@ -1,6 +1,7 @@
 import type { TransactionRecord, TransactionRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, TRANSACTION_RETENTION_MS, storeKey } from '../../../lib/store.js'
 import { dropOldest } from './capped.js'
+import { copyRecord } from './copy.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -38,13 +39,13 @@ export function createMemoryTransactions (now: () => number, maxRecords = Infini
       const existing = byXid.get(xid)
       if (existing !== undefined && retained(existing, time)) throw new DuplicateKeyError('xid already recorded')
       byXid.delete(xid)
-      byXid.set(xid, structuredClone({ ...transaction, phone_number: storeKey(transaction.phone_number) }))
+      byXid.set(xid, copyRecord({ ...transaction, phone_number: storeKey(transaction.phone_number) }))
       dropOldest(byXid, maxRecords)
     },
 
     async find (xid) {
       const record = byXid.get(storeKey(xid))
-      return record === undefined || !retained(record, now()) ? null : structuredClone(record)
+      return record === undefined || !retained(record, now()) ? null : copyRecord(record)
     },
 
     async listByPhone (phoneNumber, { limit, after }) {
@@ -54,7 +55,7 @@ export function createMemoryTransactions (now: () => number, maxRecords = Infini
         .filter((record) => record.phone_number === phone && retained(record, time))
         .filter((record) => after === undefined || newerFirst(after, record) < 0)
         .sort(newerFirst)
-      const items = matching.slice(0, limit).map((record) => structuredClone(record))
+      const items = matching.slice(0, limit).map((record) => copyRecord(record))
       const last = items.at(-1)
       return matching.length > limit && last !== undefined
         ? { items, next: { issued_at: last.issued_at, xid: last.xid } }

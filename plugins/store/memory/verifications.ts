@@ -1,6 +1,7 @@
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, laterDeliveries, storeKey } from '../../../lib/store.js'
 import { dropOldest } from './capped.js'
+import { copyRecord } from './copy.js'
 
 /** Send logs older than this are swept: longer than any recipient window in use (one hour). */
 const RECIPIENT_WINDOW_KEEP_MS = 2 * 3_600_000
@@ -41,13 +42,13 @@ export function createMemoryVerifications (maxRecords = Infinity): MemoryVerific
       const existing = records.get(storeKey(record.auth_id))
       if (usable(existing, record.created_at)) throw new DuplicateKeyError('auth_id is active')
       records.delete(record.auth_id)
-      records.set(record.auth_id, structuredClone(record))
+      records.set(record.auth_id, copyRecord(record))
       dropOldest(records, maxRecords)
     },
 
     async find (authId, now) {
       const record = live(authId, now)
-      return record === undefined ? null : structuredClone(record)
+      return record === undefined ? null : copyRecord(record)
     },
 
     async resend (authId, input) {
@@ -60,7 +61,7 @@ export function createMemoryVerifications (maxRecords = Infinity): MemoryVerific
       record.purge_at = input.purgeAt
       record.sends += 1
       record.version += 1
-      return structuredClone(record)
+      return copyRecord(record)
     },
 
     async restoreCode (authId, id, version, previous) {
@@ -86,7 +87,7 @@ export function createMemoryVerifications (maxRecords = Infinity): MemoryVerific
       const record = records.get(storeKey(authId))
       if (!usable(record, now) || record.attempts_left <= 0) return null
       record.attempts_left -= 1
-      return structuredClone(record)
+      return copyRecord(record)
     },
 
     async approve (authId, id, codeHash, now, purgeAt) {

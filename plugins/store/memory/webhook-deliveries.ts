@@ -1,6 +1,7 @@
 import type { WebhookDeliveryRecord, WebhookDeliveryRepository } from '../../../lib/store.js'
 import { storeKey } from '../../../lib/store.js'
 import { dropOldest } from './capped.js'
+import { copyRecord } from './copy.js'
 
 export type MemoryWebhookDeliveries = WebhookDeliveryRepository & { sweep (): void }
 
@@ -9,7 +10,7 @@ export function createMemoryWebhookDeliveries (now: () => number, maxRecords = I
   const deliveries = new Map<string, WebhookDeliveryRecord>()
   return {
     async enqueue (records) {
-      for (const record of records) if (!deliveries.has(storeKey(record.id))) deliveries.set(record.id, structuredClone(record))
+      for (const record of records) if (!deliveries.has(storeKey(record.id))) deliveries.set(record.id, copyRecord(record))
       dropOldest(deliveries, maxRecords)
     },
     async claimDue (at, leaseMs, limit) {
@@ -18,7 +19,7 @@ export function createMemoryWebhookDeliveries (now: () => number, maxRecords = I
         if (claimed.length >= limit) break
         if (record.status !== 'pending' || record.next_attempt_at > at) continue
         record.next_attempt_at = new Date(at.getTime() + leaseMs)
-        claimed.push(structuredClone(record))
+        claimed.push(copyRecord(record))
       }
       return claimed
     },
@@ -44,7 +45,7 @@ export function createMemoryWebhookDeliveries (now: () => number, maxRecords = I
         .filter((record) => (filter.status === undefined || record.status === filter.status) && (filter.eventType === undefined || record.event_type === filter.eventType))
         .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : -1))
         .slice(0, filter.limit)
-        .map((record) => structuredClone(record))
+        .map((record) => copyRecord(record))
     },
     sweep () {
       const time = now()
