@@ -15,6 +15,8 @@ const NANP_11_DIGITS = /^1[0-9]{10}$/
 /** libphonenumber-js's answer for one E.164 candidate: its number, and its region when asked for. */
 interface Verdict {
   e164: string
+  callingCode: string
+  nationalNumber: string
   country: () => string | undefined
 }
 
@@ -35,6 +37,8 @@ function parseCandidate (candidate: string): Verdict | null {
   let country: { value: string | undefined } | undefined
   return {
     e164: parsed.number,
+    callingCode: parsed.countryCallingCode,
+    nationalNumber: parsed.nationalNumber,
     country: () => (country ??= { value: parsed.country ?? parsed.getPossibleCountries()[0] }).value
   }
 }
@@ -77,9 +81,10 @@ export function parsePhone (input: unknown): PhoneNumber | undefined {
 
 /** "+15551234567" → "+1******4567": enough for a user to recognise, not to harvest. */
 export function maskPhone (e164: string): string {
-  const parsed = parsePhoneNumberFromString(e164)
-  const code = parsed?.countryCallingCode ?? ''
-  const national = parsed?.nationalNumber ?? e164.replace(/^\+/, '')
+  const known = E164.test(e164) ? verdictOf(e164) : null
+  const parsed = known === null ? parsePhoneNumberFromString(e164) : undefined
+  const code = known?.callingCode ?? parsed?.countryCallingCode ?? ''
+  const national = known?.nationalNumber ?? parsed?.nationalNumber ?? e164.replace(/^\+/, '')
   const visible = national.slice(-4)
   return `+${code}${'*'.repeat(Math.max(0, national.length - visible.length))}${visible}`
 }

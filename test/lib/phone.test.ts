@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import { maskPhone, parsePhone, PHONE_VERDICT_CACHE_SIZE, phoneVerdictsCached } from '../../lib/phone.js'
 
 test('E.164 and the 11-digit NANP form normalise to E.164', async (t) => {
@@ -23,6 +24,16 @@ test('anything else is refused', async (t) => {
 test('maskPhone keeps the calling code and the last four digits', async (t) => {
   t.equal(maskPhone('+15551234567'), '+1******4567')
   t.equal(maskPhone('+442071838750'), '+44******8750')
+  // As a fresh parse answers, whether or not the number's verdict is remembered.
+  const fresh = (e164: string): string => {
+    const parsed = parsePhoneNumberFromString(e164)
+    const national = parsed?.nationalNumber ?? e164.replace(/^\+/, '')
+    return `+${parsed?.countryCallingCode ?? ''}${'*'.repeat(Math.max(0, national.length - 4))}${national.slice(-4)}`
+  }
+  for (const e164 of ['+15551234567', '+447911123456', '+1555123', '+999123456789', '+33612345678', '+4915123456789', 'not a number', '+12']) {
+    t.equal(maskPhone(e164), fresh(e164), e164)
+    t.equal(maskPhone(e164), fresh(e164), `${e164} again`)
+  }
 })
 
 test('remembered verdicts answer as a fresh parse does, and the cache stays bounded', async (t) => {
