@@ -117,9 +117,9 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
         method: request.method,
         // protocol and host honour X-Forwarded-* only from TRUST_PROXY addresses.
         url: `${request.protocol}://${request.host}${request.url}`,
+        nowSeconds: Math.floor(Date.now() / 1000),
         ...(token === undefined ? {} : { accessToken: token }),
         ...(jkt === undefined ? {} : { jkt }),
-        nowSeconds: Math.floor(Date.now() / 1000),
         ...(nonceIsFresh === undefined ? {} : { nonceIsFresh })
       })
       if (!await fastify.store.dpopProofs.use(replayKey, replayUntil)) throw new DpopProofError('This DPoP proof was already used.')

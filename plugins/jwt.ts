@@ -113,8 +113,9 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
   const tokens: TokenService = {
     async issue (input) {
       const iat = Math.floor(Date.now() / 1000)
-      const claims: AccessClaims = {
-        ...input.extra,
+      // The registered claims win over extra ones. (Object.assign rather than `{ ...input.extra, iss }`:
+      // on Node 20 every property written after a spread costs about 1.5 µs, docs/benchmark.md.)
+      const claims: AccessClaims = Object.assign({}, input.extra, {
         iss: issuer,
         aud: audience,
         sub: input.sub,
@@ -124,7 +125,7 @@ async function jwtPlugin (fastify: FastifyInstance): Promise<void> {
         ...(input.instance_id === undefined ? {} : { instance_id: input.instance_id }),
         ...(input.cnf === undefined ? {} : { cnf: input.cnf }),
         ...(input.amr === undefined ? {} : { amr: input.amr })
-      }
+      })
       const token = fastify.jwt.sign(claims)
       fastify.metrics.tokenIssued(input.amr?.includes('sms') === true ? 'verified_phone' : 'access')
       return { token, claims }

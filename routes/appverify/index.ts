@@ -52,8 +52,8 @@ const appVerifyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (phone === undefined) throw invalidPhoneNumber()
     const { token, claims, transaction } = await fastify.appVerify.issueAppVerifyToken({
       phone,
-      ...(xid === undefined ? {} : { xid }),
-      issuedTo: issuedTo(request.principal)
+      issuedTo: issuedTo(request.principal),
+      ...(xid === undefined ? {} : { xid })
     })
     reply.header('allow', 'GET').header('cache-control', 'no-store').header('vary', 'Accept')
     if (prefersJson(request.headers.accept)) {

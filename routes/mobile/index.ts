@@ -29,9 +29,9 @@ const mobileRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const clientId = principal?.kind === 'api_key' ? principal.client.id : 'unknown'
     // RFC 9068 client_id: the API client that minted it, which alone may revoke or introspect it (admin aside).
     return tokenResponse(await fastify.sessions.start({
+      clientId,
       ...(instanceId === undefined ? { sub: `client:${clientId}` } : { sub: `instance:${instanceId}`, instance_id: instanceId }),
-      ...(jkt === undefined ? {} : { cnf: { jkt } }),
-      clientId
+      ...(jkt === undefined ? {} : { cnf: { jkt } })
     }))
   })
 

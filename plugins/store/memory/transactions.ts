@@ -39,7 +39,9 @@ export function createMemoryTransactions (now: () => number, maxRecords = Infini
       const existing = byXid.get(xid)
       if (existing !== undefined && retained(existing, time)) throw new DuplicateKeyError('xid already recorded')
       byXid.delete(xid)
-      byXid.set(xid, copyRecord({ ...transaction, phone_number: storeKey(transaction.phone_number) }))
+      const stored = copyRecord(transaction)
+      stored.phone_number = storeKey(transaction.phone_number)
+      byXid.set(xid, stored)
       dropOldest(byXid, maxRecords)
     },
 
