@@ -101,13 +101,13 @@ export function sendProblem (reply: FastifyReply, problem: Problem): FastifyRepl
 /** The body and headers of a problem answered outside Fastify's reply (Node's own response or socket). */
 export function problemBody (problem: Problem): { headers: Record<string, string | number>, body: string } {
   const body = JSON.stringify(problem.toJSON())
-  return { headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }, body }
+  return { headers: Object.assign({}, problem.headers, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }), body }
 }
 
 /** A whole HTTP/1.1 answer for a socket Node gave up on (malformed request, oversize headers, timeout); the connection closes. */
 export function rawProblemResponse (problem: Problem): string {
   const { headers, body } = problemBody(problem)
-  const lines = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}`)
+  const lines = Object.entries(Object.assign({}, headers, { connection: 'close' })).map(([name, value]) => `${name}: ${value}`)
   return `HTTP/1.1 ${problem.statusCode} ${problem.title}\r\n${lines.join('\r\n')}\r\n\r\n${body}`
 }
 
@@ -122,7 +122,7 @@ function pascalCase (code: string): string {
  */
 export function withFlowrouteFields (problem: Problem): Problem {
   const reason = problem.statusCode === 400 ? 'InvalidAPIUsage' : pascalCase(problem.code)
-  return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: { ...problem.extra, message: problem.message, reason } })
+  return new Problem(problem.statusCode, problem.code, problem.message, { headers: problem.headers, extra: Object.assign({}, problem.extra, { message: problem.message, reason }) })
 }
 
 /** Flowroute's own messages for the check errors its client knows (sms_auth_service/api.py). */
@@ -172,7 +172,7 @@ function isOAuthClient (request: FastifyRequest): boolean {
 }
 
 function sendOAuthError (reply: FastifyReply, problem: Problem): FastifyReply {
-  const headers: Record<string, string> = { ...problem.headers, 'cache-control': 'no-store' }
+  const headers: Record<string, string> = Object.assign({}, problem.headers, { 'cache-control': 'no-store' })
   if (problem.statusCode === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = 'Basic realm="tokenmint"'
   return reply.code(problem.statusCode).headers(headers).type('application/json; charset=utf-8')
     .send({ error: oauthErrorCode(problem), error_description: problem.message })

@@ -16,7 +16,7 @@ export function createMemoryUsers (): UserRepository {
     async replaceCredentials (username, currentUserId, passwordHash, newUserId) {
       const user = users.get(storeKey(username))
       if (user === undefined || user.user_id !== currentUserId) return false
-      users.set(username, { ...user, password_hash: passwordHash, user_id: newUserId })
+      users.set(username, Object.assign({}, user, { password_hash: passwordHash, user_id: newUserId }))
       return true
     },
     async delete (username) {
