@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import { badRequest } from './problem.js'
 import type { Problem } from './problem.js'
@@ -43,7 +43,7 @@ export function createAppVerifySigner (apiKeyBase64: string): AppVerifySigner {
 
 /** The stored fingerprint of an issued token; the token itself is never stored. */
 export function tokenSha256 (token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  return hash('sha256', token, 'hex')
 }
 
 /** Contract §6: an xid is 1..128 characters of [A-Za-z0-9._~:-] (the route schemas carry this pattern). */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { apiKeyId } from './api-keys.js'
 import { SETTINGS } from './settings.js'
@@ -40,7 +40,7 @@ const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/
 const SHA256_HEX = /^[0-9a-f]{64}$/
 
 export function secretSha256 (secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+  return hash('sha256', secret, 'hex')
 }
 
 /** A new client secret: prefixed with the client id so a leaked one says whose it is, 192 random bits. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose'
 import type { JWK } from 'jose'
 import { Problem } from './problem.js'
@@ -51,7 +51,7 @@ export interface VerifiedProof {
 
 /** base64url(SHA-256(access token)): the proof's ath claim (RFC 9449 §4.2). */
 export function accessTokenHash (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /** scheme://host[:port]/path, normalised by WHATWG URL (case, default ports), without query and fragment. */
@@ -107,7 +107,7 @@ export async function verifyDpopProof (request: DpopRequest): Promise<VerifiedPr
   }
   return {
     jkt,
-    replayKey: createHash('sha256').update(`${jkt}.${jti}`).digest('base64url'),
+    replayKey: hash('sha256', `${jkt}.${jti}`, 'base64url'),
     replayUntil: new Date((Math.max(iat, request.nowSeconds) + DPOP_MAX_SKEW_SECONDS + 1) * 1000)
   }
 }

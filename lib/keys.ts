@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, hash, randomBytes } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
@@ -60,7 +60,7 @@ const KID = /^[A-Za-z0-9._:-]{1,128}$/
 const MIN_HMAC_BYTES = 32
 
 export function hmacKeyRing (secret: Buffer): KeyRing {
-  const kid = `hs-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`
+  const kid = `hs-${hash('sha256', secret, 'base64url').slice(0, 16)}`
   const key: RingKey & { privateKey: KeyMaterial } = { kid, alg: 'HS256', privateKey: secret, publicKey: secret }
   return { algorithm: 'HS256', signing: key, byKid: new Map([[kid, key]]), jwks: [] }
 }

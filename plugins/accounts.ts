@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { hash, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { userSubject } from '../lib/access-token.js'
@@ -47,7 +47,7 @@ function invalidCredentials (): Problem {
 
 /** Counter keys are digests: bounded, and no raw username or address sits in the store. */
 function attemptKey (kind: 'user' | 'client', value: string): string {
-  return `${kind}:${createHash('sha256').update(value).digest('base64url')}`
+  return `${kind}:${hash('sha256', value, 'base64url')}`
 }
 
 async function accountsPlugin (fastify: FastifyInstance): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { hash, randomUUID } from 'node:crypto'
 import { randomBase64url } from '../lib/random.js'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
@@ -69,7 +69,7 @@ function invalidGrant (detail: string): Problem {
 }
 
 export function refreshTokenHash (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /** Refresh tokens look like this (and JWTs never do): revocation tells them apart by shape. */
