@@ -9,12 +9,24 @@ import type { Test } from 'tap'
 
 interface Outcome { status: number, body: string, connection?: string }
 
-/** A webhook SMS receiver that takes a little while to accept, so verification requests stay in flight. */
-async function slowSmsWebhook (t: Test): Promise<FakeProvider & { env: Record<string, string> }> {
+/**
+ * A webhook SMS receiver that takes a while to accept, so verification requests stay in flight:
+ * each SMS is accepted 300 ms after it arrives, or, when `held`, only once release() is called
+ * (then at once), so that the test decides which answers come after the close began.
+ */
+async function slowSmsWebhook (t: Test, held = false): Promise<FakeProvider & { env: Record<string, string>, release: () => void }> {
+  const waiting: Array<() => void> = []
+  let released = !held
   const provider = await startFakeProvider(t, (_request, response) => {
-    setTimeout(() => { response.writeHead(200, { 'content-type': 'application/json' }).end('{}') }, 300)
+    const accept = (): void => { response.writeHead(200, { 'content-type': 'application/json' }).end('{}') }
+    if (released) setTimeout(accept, held ? 0 : 300)
+    else waiting.push(accept)
   })
-  return Object.assign(provider, { env: { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${provider.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'shutdown-webhook-secret-0123456789abcdef' } })
+  const release = (): void => {
+    released = true
+    for (const accept of waiting.splice(0)) accept()
+  }
+  return Object.assign(provider, { release, env: { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: `${provider.baseUrl}/sms`, SMS_WEBHOOK_SECRET: 'shutdown-webhook-secret-0123456789abcdef' } })
 }
 
 /** Resolves once `count` SMS reached the webhook: those verification requests are inside the server, mid-flight. */
@@ -49,7 +61,8 @@ async function post (port: number, path: string, headers: Record<string, string>
 }
 
 test('closing under load: every 2xx has its record, nothing is stored without a response', async (t) => {
-  const sms = await slowSmsWebhook(t)
+  // Held SMS: at least 10 verifications are still waiting on theirs when the close begins, however slow the machine.
+  const sms = await slowSmsWebhook(t, true)
   const app = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '100000', ...sms.env } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
@@ -57,6 +70,8 @@ test('closing under load: every 2xx has its record, nothing is stored without a 
   // Close (what close-with-grace does on SIGTERM) while verifications wait on their SMS inside the server.
   await smsInFlight(sms, 10)
   const closing = app.close()
+  // The close's first step (preClose) has run long before this timer; then the SMS are accepted.
+  setTimeout(sms.release, 100)
   const outcomes = await Promise.all(inFlight)
   await closing
   t.ok(outcomes.every((o) => [0, 200, 201, 503].includes(o.status)), `only 200, 201, 503 or a refused connection (${[...new Set(outcomes.map((o) => o.status))].join(',')})`)
