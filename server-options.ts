@@ -7,6 +7,7 @@ import PinoPretty from 'pino-pretty'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from './lib/config.js'
+import { dropOldest } from './lib/capped.js'
 import { Problem } from './lib/problem.js'
 import { pathOnly } from './lib/redact.js'
 import { rawProblemResponse, sendProblem, toProblem } from './plugins/errors.js'
@@ -118,9 +119,9 @@ export function rememberingSerializers (build: SerializerFactory = SerializerSel
     const poolKey = JSON.stringify([externalSchemas, options])
     let pool = pools.get(poolKey)
     if (pool === undefined) {
-      if (pools.size >= SERIALIZER_POOLS) pools.delete(pools.keys().next().value as string)
       pool = new Map()
       pools.set(poolKey, pool)
+      dropOldest(pools, SERIALIZER_POOLS)
     }
     const known = pool
     const compile = build(externalSchemas, options)

@@ -1,3 +1,5 @@
+import { dropOldest } from './capped.js'
+
 /** Claims of an access token this service issues (contract §3). */
 export interface AccessClaims {
   iss: string
@@ -96,9 +98,8 @@ export function memoizedHeaderDefect (size: number, verdicts = new Map<string, s
     if (token.length > MAX_TOKEN_LENGTH) return headerDefect(token)
     if (verdicts.has(token)) return verdicts.get(token)
     const verdict = headerDefect(token)
-    // Oldest first out: a Map iterates in insertion order.
-    if (verdicts.size >= size) verdicts.delete(verdicts.keys().next().value as string)
     verdicts.set(token, verdict)
+    dropOldest(verdicts, size)
     return verdict
   }
 }

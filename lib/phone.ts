@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import { dropOldest } from './capped.js'
 
 export interface PhoneNumber {
   /** Normalised E.164 form, used for storage and sending. */
@@ -47,8 +48,8 @@ function verdictOf (candidate: string): Verdict | null {
   let verdict = verdicts.get(candidate)
   if (verdict !== undefined) return verdict
   verdict = parseCandidate(candidate)
-  if (verdicts.size >= PHONE_VERDICT_CACHE_SIZE) verdicts.delete(verdicts.keys().next().value as string)
   verdicts.set(candidate, verdict)
+  dropOldest(verdicts, PHONE_VERDICT_CACHE_SIZE)
   return verdict
 }
 

@@ -1,6 +1,6 @@
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, storeKey } from '../../../lib/store.js'
-import { dropOldest } from './capped.js'
+import { dropOldest } from '../../../lib/capped.js'
 import { copyRecord } from './copy.js'
 
 export type MemoryRefreshTokens = RefreshTokenRepository & { sweep (): void }

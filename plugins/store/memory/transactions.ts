@@ -1,6 +1,6 @@
 import type { TransactionRecord, TransactionRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, TRANSACTION_RETENTION_MS, storeKey } from '../../../lib/store.js'
-import { dropOldest } from './capped.js'
+import { dropOldest } from '../../../lib/capped.js'
 import { copyRecord } from './copy.js'
 
 const SWEEP_INTERVAL_MS = 60_000

@@ -1,6 +1,6 @@
 import type { VerificationRecord, VerificationRepository } from '../../../lib/store.js'
 import { DuplicateKeyError, laterDeliveries, storeKey } from '../../../lib/store.js'
-import { dropOldest } from './capped.js'
+import { dropOldest } from '../../../lib/capped.js'
 import { copyRecord } from './copy.js'
 
 /** Send logs older than this are swept: longer than any recipient window in use (one hour). */

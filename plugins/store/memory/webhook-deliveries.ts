@@ -1,6 +1,6 @@
 import type { WebhookDeliveryRecord, WebhookDeliveryRepository } from '../../../lib/store.js'
 import { storeKey } from '../../../lib/store.js'
-import { dropOldest } from './capped.js'
+import { dropOldest } from '../../../lib/capped.js'
 import { copyRecord } from './copy.js'
 
 export type MemoryWebhookDeliveries = WebhookDeliveryRepository & { sweep (): void }
