@@ -1,12 +1,33 @@
 // Module hooks for test/loader/register.mjs: `./x.js` from a TypeScript file finds `./x.ts` (NodeNext
 // imports name the emitted file), and a .ts file is transpiled without type checking, as tsconfig.json
 // compiles it (ES2022 with define semantics for class fields; type-only imports elided).
-import { readFile } from 'node:fs/promises'
+// Transpiled files are kept in node_modules/.cache/tokenmint-tests, keyed by the source, its path, the
+// options and the @swc/core version, so that only the first of the suite's processes pays for swc.
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { transform } from '@swc/core'
 
 const TYPESCRIPT = /\.m?ts$/
 const RELATIVE_JS = /^\.{1,2}\/.*\.js$/
+const SWC_OPTIONS = {
+  sourceMaps: 'inline',
+  isModule: true,
+  module: { type: 'es6' },
+  jsc: {
+    parser: { syntax: 'typescript' },
+    target: 'es2022',
+    keepClassNames: true,
+    transform: { useDefineForClassFields: true }
+  }
+}
+const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/tokenmint-tests/', import.meta.url))
+const swcVersion = JSON.parse(readFileSync(new URL('../../node_modules/@swc/core/package.json', import.meta.url), 'utf8')).version
+const optionsKey = `${swcVersion}\0${JSON.stringify(SWC_OPTIONS)}\0`
+try {
+  mkdirSync(cacheDir, { recursive: true })
+} catch {} // an unwritable cache only means transpiling every time
+let swc
 
 export async function resolve (specifier, context, nextResolve) {
   if (RELATIVE_JS.test(specifier) && context.parentURL !== undefined && TYPESCRIPT.test(new URL(context.parentURL).pathname)) {
@@ -22,17 +43,18 @@ export async function resolve (specifier, context, nextResolve) {
 export async function load (url, context, nextLoad) {
   if (!url.startsWith('file:') || !TYPESCRIPT.test(new URL(url).pathname)) return nextLoad(url, context)
   const filename = fileURLToPath(url)
-  const { code } = await transform(await readFile(filename, 'utf8'), {
-    filename,
-    sourceMaps: 'inline',
-    isModule: true,
-    module: { type: 'es6' },
-    jsc: {
-      parser: { syntax: 'typescript' },
-      target: 'es2022',
-      keepClassNames: true,
-      transform: { useDefineForClassFields: true }
-    }
-  })
-  return { format: 'module', source: code, shortCircuit: true }
+  return { format: 'module', source: await transpile(filename, await readFile(filename, 'utf8')), shortCircuit: true }
+}
+
+async function transpile (filename, source) {
+  const cached = `${cacheDir}${createHash('sha256').update(optionsKey).update(filename).update('\0').update(source).digest('hex')}.js`
+  try {
+    return await readFile(cached, 'utf8')
+  } catch {}
+  swc ??= await import('@swc/core')
+  const { code } = await swc.transform(source, { ...SWC_OPTIONS, filename })
+  // Written whole under a private name, then renamed: a parallel test process reads all of it or none.
+  const partial = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  await writeFile(partial, code).then(() => rename(partial, cached), () => {})
+  return code
 }
