@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { Redis } from 'ioredis'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import app, { build } from '../app.js'
@@ -56,13 +57,37 @@ export function decodeJwt (token: string): { header: Record<string, unknown>, pa
 }
 
 const openapiPath = fileURLToPath(new URL('../openapi.yaml', import.meta.url))
+const testCacheDir = fileURLToPath(new URL('../node_modules/.cache/tokenmint-tests/', import.meta.url))
 let validator: Ajv | undefined
+let openapiDocument: { paths: Record<string, Record<string, unknown>> } | undefined
+
+/**
+ * openapi.yaml, parsed once per test process. Parsing its 180 kB of YAML takes 0.2-0.3 s, so the
+ * suite's first process leaves a JSON copy (keyed by the file's hash) beside the transpiled sources
+ * in node_modules/.cache/tokenmint-tests, and the others read that.
+ */
+function documented (): { paths: Record<string, Record<string, unknown>> } {
+  if (openapiDocument !== undefined) return openapiDocument
+  const text = readFileSync(openapiPath, 'utf8')
+  const cached = join(testCacheDir, `openapi-${createHash('sha256').update(text).digest('hex')}.json`)
+  try {
+    openapiDocument = JSON.parse(readFileSync(cached, 'utf8')) as { paths: Record<string, Record<string, unknown>> }
+  } catch {
+    openapiDocument = parseYaml(text) as { paths: Record<string, Record<string, unknown>> }
+    const partial = `${cached}.${process.pid}`
+    try {
+      mkdirSync(testCacheDir, { recursive: true })
+      writeFileSync(partial, JSON.stringify(openapiDocument))
+      renameSync(partial, cached)
+    } catch {}
+  }
+  return openapiDocument
+}
 
 function openapiValidator (): Ajv {
   if (validator === undefined) {
-    const document = parseYaml(readFileSync(openapiPath, 'utf8')) as Record<string, unknown>
     validator = new Ajv({ strict: false, allErrors: true, validateFormats: false })
-    validator.addSchema(document, 'openapi')
+    validator.addSchema(documented(), 'openapi')
   }
   return validator
 }
@@ -109,8 +134,7 @@ export function assertMatchesOpenApi (
 let documentedOperations: Set<string> | undefined
 function isDocumented (method: string, path: string): boolean {
   if (documentedOperations === undefined) {
-    const document = parseYaml(readFileSync(openapiPath, 'utf8')) as { paths: Record<string, Record<string, unknown>> }
-    documentedOperations = new Set(Object.entries(document.paths).flatMap(([route, operations]) => Object.keys(operations).map((verb) => `${verb.toUpperCase()} ${route}`)))
+    documentedOperations = new Set(Object.entries(documented().paths).flatMap(([route, operations]) => Object.keys(operations).map((verb) => `${verb.toUpperCase()} ${route}`)))
   }
   return documentedOperations.has(`${method} ${path}`)
 }
@@ -168,6 +192,7 @@ export function assertProblem (
  */
 /** Whether a Redis answers at `url` (and, when it does, its database is emptied for the test). */
 export async function redisReachable (url: string): Promise<boolean> {
+  const { Redis } = await import('ioredis')
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
   probe.on('error', () => {})
   try {
