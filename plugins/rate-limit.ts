@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { FloodGuard } from '../lib/flood-guard.js'
 import type { Rate } from '../lib/settings.js'
@@ -82,6 +82,8 @@ async function rateLimitPlugin (fastify: FastifyInstance): Promise<void> {
   let store: (new (settings: unknown) => RateLimitStore) | undefined
   let sharedCounters = (): 'ok' | 'unreachable' | undefined => undefined
   if (redisUrl !== undefined) {
+    // Loaded only with REDIS_URL, like the MongoDB driver: the memory-store default never needs it.
+    const { Redis } = await import('ioredis')
     const redis = new Redis(redisUrl, {
       connectTimeout: 1_000,
       commandTimeout: 1_000,
