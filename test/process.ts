@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const serverPath = fileURLToPath(new URL('../server.ts', import.meta.url))
-const tsxLoader = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url))
+// The test processes' own TypeScript loader (package.json `tap.node-arg`), with its transpile cache.
+const loader = fileURLToPath(new URL('./loader/register.mjs', import.meta.url))
 
 export interface ServerProcess {
   port: number
@@ -18,7 +19,7 @@ export interface ServerProcess {
 /** Runs server.ts in its own process and scratch directory, as `npm start` would. */
 export function spawnServer (env: Record<string, string>) {
   const cwd = mkdtempSync(join(tmpdir(), 'tokenmint-server-'))
-  return spawn(process.execPath, ['--import', tsxLoader, serverPath], {
+  return spawn(process.execPath, ['--import', loader, serverPath], {
     cwd,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
