@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
@@ -8,6 +6,7 @@ import { parse as parseYaml } from 'yaml'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import Fastify from 'fastify'
+import { cacheEntry, readCached, writeCached } from './loader/cache.mjs'
 import fp from 'fastify-plugin'
 import app, { build } from '../app.js'
 import { serverOptions } from '../server-options.js'
@@ -57,29 +56,25 @@ export function decodeJwt (token: string): { header: Record<string, unknown>, pa
 }
 
 const openapiPath = fileURLToPath(new URL('../openapi.yaml', import.meta.url))
-const testCacheDir = fileURLToPath(new URL('../node_modules/.cache/tokenmint-tests/', import.meta.url))
 let validator: Ajv | undefined
-let openapiDocument: { paths: Record<string, Record<string, unknown>> } | undefined
+interface OpenApiDocument { paths: Record<string, Record<string, unknown>> }
+let openapiDocument: OpenApiDocument | undefined
 
 /**
  * openapi.yaml, parsed once per test process. Parsing its 180 kB of YAML takes 0.2-0.3 s, so the
- * suite's first process leaves a JSON copy (keyed by the file's hash) beside the transpiled sources
- * in node_modules/.cache/tokenmint-tests, and the others read that.
+ * suite's first process leaves a JSON copy (keyed by the file's content) in the test cache
+ * (test/loader/cache.mjs), and the others read that.
  */
-function documented (): { paths: Record<string, Record<string, unknown>> } {
+function documented (): OpenApiDocument {
   if (openapiDocument !== undefined) return openapiDocument
   const text = readFileSync(openapiPath, 'utf8')
-  const cached = join(testCacheDir, `openapi-${createHash('sha256').update(text).digest('hex')}.json`)
-  try {
-    openapiDocument = JSON.parse(readFileSync(cached, 'utf8')) as { paths: Record<string, Record<string, unknown>> }
-  } catch {
-    openapiDocument = parseYaml(text) as { paths: Record<string, Record<string, unknown>> }
-    const partial = `${cached}.${process.pid}`
-    try {
-      mkdirSync(testCacheDir, { recursive: true })
-      writeFileSync(partial, JSON.stringify(openapiDocument))
-      renameSync(partial, cached)
-    } catch {}
+  const entry = cacheEntry('openapi', '.json', text)
+  const cached = readCached(entry)
+  if (cached !== undefined) {
+    openapiDocument = JSON.parse(cached) as OpenApiDocument
+  } else {
+    openapiDocument = parseYaml(text) as OpenApiDocument
+    writeCached(entry, JSON.stringify(openapiDocument))
   }
   return openapiDocument
 }

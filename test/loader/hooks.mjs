@@ -1,12 +1,12 @@
 // Module hooks for test/loader/register.mjs: `./x.js` from a TypeScript file finds `./x.ts` (NodeNext
 // imports name the emitted file), and a .ts file is transpiled without type checking, as tsconfig.json
 // compiles it (ES2022 with define semantics for class fields; type-only imports elided).
-// Transpiled files are kept in node_modules/.cache/tokenmint-tests, keyed by the source, its path, the
-// options and the @swc/core version, so that only the first of the suite's processes pays for swc.
-import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+// Transpiled files are kept in the test cache (./cache.mjs), keyed by the source, its path, the options
+// and the @swc/core version, so that only the first of the suite's processes pays for swc.
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { cacheEntry, readCached, writeCached } from './cache.mjs'
 
 const TYPESCRIPT = /\.m?ts$/
 const RELATIVE_JS = /^\.{1,2}\/.*\.js$/
@@ -21,12 +21,8 @@ const SWC_OPTIONS = {
     transform: { useDefineForClassFields: true }
   }
 }
-const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/tokenmint-tests/', import.meta.url))
 const swcVersion = JSON.parse(readFileSync(new URL('../../node_modules/@swc/core/package.json', import.meta.url), 'utf8')).version
-const optionsKey = `${swcVersion}\0${JSON.stringify(SWC_OPTIONS)}\0`
-try {
-  mkdirSync(cacheDir, { recursive: true })
-} catch {} // an unwritable cache only means transpiling every time
+const optionsKey = `${swcVersion} ${JSON.stringify(SWC_OPTIONS)}`
 let swc
 
 export async function resolve (specifier, context, nextResolve) {
@@ -47,14 +43,11 @@ export async function load (url, context, nextLoad) {
 }
 
 async function transpile (filename, source) {
-  const cached = `${cacheDir}${createHash('sha256').update(optionsKey).update(filename).update('\0').update(source).digest('hex')}.js`
-  try {
-    return await readFile(cached, 'utf8')
-  } catch {}
+  const entry = cacheEntry('ts', '.js', optionsKey, filename, source)
+  const cached = readCached(entry)
+  if (cached !== undefined) return cached
   swc ??= await import('@swc/core')
   const { code } = await swc.transform(source, { ...SWC_OPTIONS, filename })
-  // Written whole under a private name, then renamed: a parallel test process reads all of it or none.
-  const partial = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}`
-  await writeFile(partial, code).then(() => rename(partial, cached), () => {})
+  writeCached(entry, code)
   return code
 }
