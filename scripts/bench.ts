@@ -1,5 +1,6 @@
-// npm run bench: autocannon against the real service and a minimal Fastify baseline, side by side.
-// Both run as child processes on loopback; autocannon runs here. Each route is measured in
+// npm run bench: autocannon against the real service, a minimal Fastify baseline and the same
+// minimal routes with the stock parts every service route needs (scripts/bench/stock.ts), side by
+// side. All three run as child processes on loopback; autocannon runs here. Each route is measured in
 // BENCH_ROUNDS alternating rounds per target and the best round is kept, so a burst of load from
 // elsewhere on the machine hurts one round, not the comparison. Settings: BENCH_DURATION (s, per
 // round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
@@ -33,7 +34,8 @@ const API_KEY = 'bench-api-key-0123456789abcdef'
 const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef'
 const INSTANCE_ID = '123445'
 
-type Kind = 'service' | 'baseline'
+type Kind = 'service' | 'baseline' | 'stock'
+const KINDS: Kind[] = ['service', 'baseline', 'stock']
 
 interface Target {
   kind: Kind
@@ -203,7 +205,7 @@ function percentile (sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 }
 
-interface Row { name: string, service?: Measured, baseline?: Measured, note?: string }
+interface Row { name: string, service?: Measured, baseline?: Measured, stock?: Measured, note?: string }
 
 const rps = (result: Result): number => result.requests.total / result.duration
 const ms = (latencies: Float64Array, p: number): string => `${percentile(latencies, p).toFixed(2)} ms`
@@ -225,6 +227,25 @@ function table (rows: Row[]): string {
     const flags = failed(service) + failed(baseline) > 0 ? ` (non-2xx/errors: ${failed(service)} / ${failed(baseline)})` : ''
     lines.push(`| ${row.name} | ${side(service)} | ${side(baseline)} | ${percent(rps(service) / rps(baseline))}${flags} | ` +
       `${percent(baseline.cpuPerRequest / service.cpuPerRequest)} |`)
+  }
+  return lines.join('\n')
+}
+
+/**
+ * The same minimal routes with the stock parts (scripts/bench/stock.ts): baseline CPU / stock CPU is
+ * the most any service built from these packages reaches against the minimal route, and stock CPU /
+ * service CPU is how much of what is left the service spends on its own work.
+ */
+function stockTable (rows: Row[]): string {
+  const lines = [
+    '| route | stock req/s | p50 | p99 | CPU/req | baseline CPU / stock CPU | stock CPU / service CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const { name, service, baseline, stock } of rows) {
+    if (service === undefined || baseline === undefined || stock === undefined) continue
+    const failed = stock.non2xx + stock.errors + stock.timeouts
+    lines.push(`| ${name} | ${Math.round(rps(stock))}${failed > 0 ? ` (non-2xx/errors: ${failed})` : ''} | ${ms(stock.latencies, 0.5)} | ${ms(stock.latencies, 0.99)} | ` +
+      `${Math.round(stock.cpuPerRequest)} µs | ${percent(baseline.cpuPerRequest / stock.cpuPerRequest)} | ${percent(stock.cpuPerRequest / service.cpuPerRequest)} |`)
   }
   return lines.join('\n')
 }
@@ -279,7 +300,11 @@ const profile = (kind: Kind): string[] => CPU_PROF ? ['--cpu-prof', `--cpu-prof-
 const shippedOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1]?.split(/\s+/).filter(Boolean) ?? []
 const service = await startChild('service', serviceEnv, logFd, [...shippedOptions, ...profile('service')])
 const baseline = await startChild('baseline', { ...process.env, NODE_ENV: 'production' }, 'ignore', profile('baseline'))
-const targets = { service: { ...service.target, apiKey: API_KEY }, baseline: baseline.target }
+// The stock target writes its access lines to a file of its own, as the service does.
+const stockLogFile = join(logDir, 'stock.log')
+const stockLogFd = openSync(stockLogFile, 'a')
+const stock = await startChild('stock', { ...process.env, NODE_ENV: 'production' }, stockLogFd, profile('stock'))
+const targets = { service: { ...service.target, apiKey: API_KEY }, baseline: baseline.target, stock: stock.target }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
 process.stdout.write(`tokenmint benchmark: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ` +
@@ -290,12 +315,12 @@ const rows: Row[] = []
 for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
   const row: Row = { name: scenario.name }
   try {
-    for (const kind of ['service', 'baseline'] as const) {
+    for (const kind of KINDS) {
       const target = targets[kind]
       await load(target, await scenario.prepare(target, Math.max(1, Math.round(POOL / 4))), WARMUP)
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['service', 'baseline'] as const) {
+      for (const kind of KINDS) {
         const target = targets[kind]
         const measured = await load(target, await scenario.prepare(target, POOL), DURATION)
         const best = row[kind]
@@ -307,6 +332,7 @@ for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
     if (!(error instanceof Unavailable)) throw error
     delete row.service
     delete row.baseline
+    delete row.stock
     row.note = error.message
   }
   rows.push(row)
@@ -366,22 +392,26 @@ async function sustained (target: Target, seconds: number): Promise<string> {
 
 const sustainedReport = SUSTAIN > 0 ? await sustained(targets.service, SUSTAIN) : undefined
 
-for (const { child } of [service, baseline]) {
+for (const { child } of [service, baseline, stock]) {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.disconnect()
   await exited
 }
 webhook.close()
 closeSync(logFd)
+closeSync(stockLogFd)
 
 process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline req/s (best round each); CPU ratio = baseline ` +
   'CPU time per request / service CPU time per request (least of the rounds), the throughput share to expect with a core each. ' +
-  `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n`)
+  `The service wrote ${(statSync(logFile).size / 1e6).toFixed(1)} MB of logs.\n\n` +
+  'The minimal routes with the stock parts every service route needs (Fastify\'s logger with one access line per request to a file, ' +
+  'a request id header, @fastify/rate-limit per caller, the API-key check, schemas, a prom-client histogram):\n\n' +
+  `${stockTable(rows)}\n\nThe stock target wrote ${(statSync(stockLogFile).size / 1e6).toFixed(1)} MB of logs.\n`)
 process.stdout.write(`${metricsCost(rows)}\n`)
 if (sustainedReport !== undefined) process.stdout.write(`${sustainedReport}\n`)
 if (CPU_PROF) {
-  process.stdout.write(`CPU profiles: ${logDir}/{service,baseline}/*.cpuprofile; where each server's busy CPU went:\n`)
-  for (const kind of ['service', 'baseline'] as const) {
+  process.stdout.write(`CPU profiles: ${logDir}/{service,baseline,stock}/*.cpuprofile; where each server's busy CPU went:\n`)
+  for (const kind of KINDS) {
     const dir = join(logDir, kind)
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) process.stdout.write(`${kind}: ${profileReport(join(dir, file))}\n`)
   }

@@ -1,70 +1,8 @@
-// Benchmark child: a minimal Fastify app doing only each route's core work (fast-jwt, and a Map
-// where the service records something: App Verify transactions and pending verifications),
-// the yardstick the service is measured against. Not part of the service.
-import { createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto'
+// Benchmark child: the yardstick routes (./minimal-routes.ts) on a bare Fastify: no logger, no
+// hooks, no schemas. Not part of the service.
 import Fastify from 'fastify'
-import { createSigner, createVerifier } from 'fast-jwt'
-
-const ISSUER = 'tokenmint'
-const EXPIRE_SECONDS = 300
-const accessKey = randomBytes(32)
-const appVerifyKey = randomBytes(32)
-const pepper = randomBytes(32)
-
-const signAccess = createSigner({ key: accessKey, algorithm: 'HS256', kid: 'bench', iss: ISSUER, aud: ISSUER, header: { alg: 'HS256', typ: 'at+jwt' } })
-const verifyAccess = createVerifier({ key: accessKey, algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: ISSUER, cache: 2048 })
-const signAppVerify = createSigner({ key: appVerifyKey, algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } })
-
-const appVerifyTokens = new Map<string, { phn: string, token: string }>()
-const verifications = new Map<string, { digest: Buffer, phone: string }>()
-const hmac = (code: string): Buffer => createHmac('sha256', pepper).update(code).digest()
+import { minimalRoutes, serveForBench } from './minimal-routes.js'
 
 const app = Fastify()
-
-app.post('/gen-jwt', async (request) => {
-  const { instance_id: instanceId } = (request.body ?? {}) as { instance_id?: string }
-  const iat = Math.floor(Date.now() / 1000)
-  const jti = randomUUID()
-  const sub = instanceId === undefined ? 'client:bench' : `instance:${instanceId}`
-  const token = signAccess({ sub, iat, exp: iat + EXPIRE_SECONDS, jti, ...(instanceId === undefined ? {} : { instance_id: instanceId }) })
-  return { token, token_type: 'Bearer', expires_in: EXPIRE_SECONDS, expires_at: new Date((iat + EXPIRE_SECONDS) * 1000).toISOString(), instance_id: instanceId }
-})
-
-app.get('/v1/me', async (request) => {
-  const claims = verifyAccess((request.headers.authorization ?? '').slice(7)) as Record<string, unknown>
-  return { sub: claims.sub, instance_id: claims.instance_id, iat: claims.iat, exp: claims.exp, jti: claims.jti }
-})
-
-app.get('/v1/token/:phone', async (request, reply) => {
-  const { phone } = request.params as { phone: string }
-  const iat = Math.floor(Date.now() / 1000) - 10
-  const xid = randomUUID()
-  const token = signAppVerify({ iss: 'DEV-CUSTOMER-ID', iat, exp: iat + 90, phn: phone, xid })
-  appVerifyTokens.set(xid, { phn: phone, token })
-  return reply.type('text/plain').send(token)
-})
-
-// Setup only (not measured): the service sends the code by SMS, the baseline hands it back.
-app.post('/v1/verifications', async (request, reply) => {
-  const { auth_id: authId, recipient } = request.body as { auth_id: string, recipient: string }
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
-  verifications.set(authId, { digest: hmac(code), phone: recipient })
-  return reply.code(201).send({ auth_id: authId, status: 'pending', code })
-})
-
-app.post('/v1/verifications/check', async (request, reply) => {
-  const { auth_id: authId, code } = request.body as { auth_id: string, code: string }
-  const pending = verifications.get(authId)
-  if (pending === undefined || !timingSafeEqual(pending.digest, hmac(code))) return reply.code(400).send({ authenticated: false })
-  verifications.delete(authId)
-  const iat = Math.floor(Date.now() / 1000)
-  const token = signAccess({ sub: `phone:${pending.phone}`, iat, exp: iat + EXPIRE_SECONDS, jti: randomUUID(), phn: pending.phone, amr: ['sms'], auth_id: authId })
-  return { authenticated: true, auth_id: authId, status: 'approved', message: 'Success: Authorization code verified.', token }
-})
-
-await app.listen({ host: '127.0.0.1', port: 0 })
-const address = app.server.address()
-process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0, apiKey: 'baseline-needs-no-key' })
-// The benchmark asks for CPU time around each run: CPU per request does not depend on other load.
-process.on('message', () => { process.send?.({ cpu: process.cpuUsage() }) })
-process.on('disconnect', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+minimalRoutes(app)
+await serveForBench(app, 'baseline-needs-no-key')
