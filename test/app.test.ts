@@ -16,6 +16,25 @@ test('access log: one flat line per request, path only, no credentials', async (
   t.notOk(lines.some((line) => line.msg === 'incoming request'), 'no incoming-request line')
 })
 
+test('the production logger censors credentials at the top of a line, one level down and in request headers', async (t) => {
+  const { fastify, lines } = await appWithLogs(t)
+  const error = Object.assign(new Error('provider refused'), { apiKey: 'k-123', status: 403 })
+  fastify.log.info({
+    token: 'eyJ.top',
+    detail: { password: 'hunter2', otp: '123456', secret: 's3', body: 'raw body', apiKey: 'k-456', kept: 'visible' },
+    req: { method: 'GET', url: '/x', headers: { authorization: 'Bearer eyJ.hdr', 'x-api-key': 'k-789', dpop: 'eyJ.proof', cookie: 'sid=1', accept: '*/*' } },
+    err: error
+  }, 'probe')
+  const probe = lines.find((line) => line.msg === 'probe')
+  t.match(probe, {
+    token: '[REDACTED]',
+    detail: { password: '[REDACTED]', otp: '[REDACTED]', secret: '[REDACTED]', body: '[REDACTED]', apiKey: '[REDACTED]', kept: 'visible' },
+    err: { type: 'Error', message: 'provider refused', apiKey: '[REDACTED]', status: 403 }
+  })
+  t.notMatch(JSON.stringify(probe), /eyJ|hunter2|123456|s3"|raw body|k-\d/, 'no credential anywhere in the line')
+  t.equal(error.apiKey, 'k-123', 'the logged error itself is untouched')
+})
+
 test('access log: a failed response still logs at error level with the error', async (t) => {
   const logged: Array<{ level: string, object: Record<string, unknown>, msg: string }> = []
   const log = {
