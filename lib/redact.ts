@@ -28,7 +28,7 @@ export function censorNested (object: Record<string, unknown>, names: readonly s
     let censored: object | undefined
     for (const name of names) {
       if (!Object.hasOwn(value, name)) continue
-      censored ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as object
+      censored ??= ownCopy(value)
       Object.defineProperty(censored, name, { value: censor, enumerable: Object.getOwnPropertyDescriptor(value, name)?.enumerable ?? true, writable: true, configurable: true })
     }
     if (censored === undefined) continue
@@ -36,4 +36,19 @@ export function censorNested (object: Record<string, unknown>, names: readonly s
     copy[key] = censored
   }
   return copy ?? object
+}
+
+/**
+ * The object's prototype and own properties, accessors read into plain values: an Error's `stack`
+ * is an own accessor on Node 24 that only answers for the error it belongs to.
+ */
+function ownCopy (value: object): object {
+  const descriptors = Object.getOwnPropertyDescriptors(value)
+  for (const key of Reflect.ownKeys(descriptors)) {
+    const descriptor = descriptors[key as keyof typeof descriptors]
+    if (descriptor !== undefined && (descriptor.get !== undefined || descriptor.set !== undefined)) {
+      descriptors[key as keyof typeof descriptors] = { value: Reflect.get(value, key), enumerable: descriptor.enumerable, writable: true, configurable: true }
+    }
+  }
+  return Object.create(Object.getPrototypeOf(value), descriptors) as object
 }

@@ -29,7 +29,7 @@ test('the production logger censors credentials at the top of a line, one level 
   t.match(probe, {
     token: '[REDACTED]',
     detail: { password: '[REDACTED]', otp: '[REDACTED]', secret: '[REDACTED]', body: '[REDACTED]', apiKey: '[REDACTED]', kept: 'visible' },
-    err: { type: 'Error', message: 'provider refused', apiKey: '[REDACTED]', status: 403 }
+    err: { type: 'Error', message: 'provider refused', stack: /^Error: provider refused\n/, apiKey: '[REDACTED]', status: 403 }
   })
   t.notMatch(JSON.stringify(probe), /eyJ|hunter2|123456|s3"|raw body|k-\d/, 'no credential anywhere in the line')
   t.equal(error.apiKey, 'k-123', 'the logged error itself is untouched')
