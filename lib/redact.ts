@@ -46,8 +46,11 @@ function ownCopy (value: object): object {
   const descriptors = Object.getOwnPropertyDescriptors(value)
   for (const key of Reflect.ownKeys(descriptors)) {
     const descriptor = descriptors[key as keyof typeof descriptors]
-    if (descriptor !== undefined && (descriptor.get !== undefined || descriptor.set !== undefined)) {
+    if (descriptor === undefined || (descriptor.get === undefined && descriptor.set === undefined)) continue
+    try {
       descriptors[key as keyof typeof descriptors] = { value: Reflect.get(value, key), enumerable: descriptor.enumerable, writable: true, configurable: true }
+    } catch {
+      // A getter that throws keeps its descriptor: a log line must not fail because of what it logs.
     }
   }
   return Object.create(Object.getPrototypeOf(value), descriptors) as object

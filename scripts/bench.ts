@@ -5,9 +5,10 @@
 // elsewhere on the machine hurts one round, not the comparison. Settings: BENCH_DURATION (s, per
 // round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
 // target), BENCH_LOG_LEVEL (service log level, default info), BENCH_ROUTES (substring filter on the
-// route names), BENCH_CPU_PROF=1 (write .cpuprofile files of both servers and print where their
-// CPU went, scripts/bench/profile.ts), BENCH_SUSTAIN (s of sustained mixed load on the service
-// after the table, sampling its memory; 0 to skip).
+// route names), BENCH_STOCK_PARTS (the stock target's parts, scripts/bench/stock.ts),
+// BENCH_CPU_PROF=1 (write .cpuprofile files of the three servers and print where their CPU went,
+// scripts/bench/profile.ts), BENCH_SUSTAIN (s of sustained mixed load on the service after the
+// table, sampling its memory; 0 to skip).
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'

@@ -37,4 +37,9 @@ test('censorNested censors the named fields one level down and passes a flat obj
   t.equal(err.code, 'E_UP')
   t.equal(err.secret, '[X]')
   t.equal(error.secret, 'shh')
+
+  const awkward = Object.defineProperty({ token: 't' }, 'broken', { get () { throw new Error('no') }, enumerable: true })
+  const { o } = censorNested({ o: awkward }, ['token'], '[X]') as { o: { token: string, broken: unknown } }
+  t.equal(o.token, '[X]', 'an own getter that throws does not stop the censoring')
+  t.throws(() => o.broken, /no/, 'and is carried over as it was')
 })
