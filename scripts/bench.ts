@@ -6,6 +6,7 @@
 // round), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (verifications checked per
 // target), BENCH_LOG_LEVEL (service log level, default info), BENCH_ROUTES (substring filter on the
 // route names), BENCH_STOCK_PARTS (the stock target's parts, scripts/bench/stock.ts),
+// BENCH_NODE_OPTIONS (the service's Node options instead of the Dockerfile's NODE_OPTIONS),
 // BENCH_CPU_PROF=1 (write .cpuprofile files of the three servers and print where their CPU went,
 // scripts/bench/profile.ts), BENCH_SUSTAIN (s of sustained mixed load on the service after the
 // table, sampling its memory; 0 to skip).
@@ -298,7 +299,10 @@ const serviceEnv: NodeJS.ProcessEnv = {
 }
 const profile = (kind: Kind): string[] => CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, kind)}`] : []
 // The service runs with the Node options it ships with: the Dockerfile's NODE_OPTIONS (the heap limit).
-const shippedOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1]?.split(/\s+/).filter(Boolean) ?? []
+// BENCH_NODE_OPTIONS replaces them, to measure what an option costs (an empty value runs none).
+const dockerfileOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1]
+const shippedOptions = (process.env.BENCH_NODE_OPTIONS ?? dockerfileOptions ?? '').split(/\s+/).filter(Boolean)
+const optionsSource = process.env.BENCH_NODE_OPTIONS === undefined ? 'Dockerfile' : 'BENCH_NODE_OPTIONS'
 const service = await startChild('service', serviceEnv, logFd, [...shippedOptions, ...profile('service')])
 const baseline = await startChild('baseline', { ...process.env, NODE_ENV: 'production' }, 'ignore', profile('baseline'))
 // The stock target writes its access lines to a file of its own, as the service does.
@@ -310,7 +314,7 @@ const targets = { service: { ...service.target, apiKey: API_KEY }, baseline: bas
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
 process.stdout.write(`tokenmint benchmark: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ` +
   `${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${DURATION} s per route and target after ${WARMUP} s warm-up, ` +
-  `pool-based routes ${POOL} requests; service LOG_LEVEL=${LOG_LEVEL} to ${logFile}, Node options ${shippedOptions.join(' ') || 'none'} (Dockerfile)\n\n`)
+  `pool-based routes ${POOL} requests; service LOG_LEVEL=${LOG_LEVEL} to ${logFile}, Node options ${shippedOptions.join(' ') || 'none'} (${optionsSource})\n\n`)
 
 const rows: Row[] = []
 for (const scenario of scenarios.filter((s) => s.name.includes(ROUTES))) {
