@@ -31,7 +31,7 @@ const AREAS: Array<[area: string, test: RegExp]> = [
   ['routes and schemas (our handlers)', /\/routes\/|\/schemas\//],
   ['serialization and validation (fast-json-stringify, ajv)', /node_modules\/(fast-json-stringify|ajv|@fastify\/(ajv-compiler|fast-json-stringify-compiler))|^anonymous$/],
   ['Fastify core and router (fastify, find-my-way, avvio)', /node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify\/(error|merge-json-schemas|proxy-addr|forwarded))/],
-  ['the baseline route (scripts/bench/baseline)', /scripts\/bench\/baseline/],
+  ['the yardstick routes and stock hooks (scripts/bench)', /scripts\/bench\/(baseline|minimal-routes|stock)\./],
   ['other own code (app, http hardening, errors, events)', /\/dist\//]
 ]
 

@@ -5,7 +5,8 @@
 // compared in constant time; body, parameter and response schemas; a prom-client latency
 // histogram. What the minimal route loses to these is what no service built from these packages
 // can win back; what the service loses beyond them is its own. BENCH_STOCK_PARTS (comma-separated,
-// default all: log, id, limit, key, schema, metrics) leaves parts out, to measure each one's share.
+// default all: log, id, limit, key, schema, metrics; `none` for none) leaves parts out, to measure
+// each one's share.
 // Not part of the service.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
@@ -20,7 +21,10 @@ const SonicBoom = SonicBoomModule as unknown as typeof import('sonic-boom').Soni
 const fingerprint = (value: string): Buffer => createHash('sha256').update(value).digest()
 const apiKeyFingerprint = fingerprint(API_KEY)
 
-const parts = new Set((process.env.BENCH_STOCK_PARTS ?? 'log,id,limit,key,schema,metrics').split(','))
+const ALL_PARTS = ['log', 'id', 'limit', 'key', 'schema', 'metrics']
+const parts = new Set((process.env.BENCH_STOCK_PARTS ?? ALL_PARTS.join(',')).split(',').filter(Boolean))
+const unknown = [...parts].filter((part) => part !== 'none' && !ALL_PARTS.includes(part))
+if (unknown.length > 0) throw new Error(`BENCH_STOCK_PARTS: unknown part(s) ${unknown.join(', ')}; known: ${ALL_PARTS.join(', ')}, or none`)
 const app = Fastify({
   logger: parts.has('log') ? { level: 'info', stream: new SonicBoom({ fd: 1, sync: false }), redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] } : false,
   disableRequestLogging: true,

@@ -52,18 +52,20 @@ test('bench profile: each sample is charged to the innermost named area; idle is
   t.match(printed, /\n +23\.5% {2}socket write/)
 })
 
-test('bench profile: the baseline\'s route and our other built modules are told apart', async (t) => {
+test('bench profile: the yardstick routes and our other built modules are told apart', async (t) => {
   const built = {
     nodes: [
-      { id: 1, callFrame: frame('(root)'), children: [2, 3] },
-      { id: 2, callFrame: frame('handler', 'file:///work/main/dist/scripts/bench/baseline.js') },
-      { id: 3, callFrame: frame('onRequest', 'file:///work/main/dist/plugins/http.js') }
+      { id: 1, callFrame: frame('(root)'), children: [2, 3, 4, 5] },
+      { id: 2, callFrame: frame('handler', 'file:///work/main/dist/scripts/bench/minimal-routes.js') },
+      { id: 3, callFrame: frame('onRequest', 'file:///work/main/dist/plugins/http.js') },
+      { id: 4, callFrame: frame('apiKey', 'file:///work/main/dist/scripts/bench/stock.js') },
+      { id: 5, callFrame: frame('start', 'file:///work/main/dist/scripts/bench/baseline.js') }
     ],
-    samples: [2, 3, 3],
-    timeDeltas: [10, 10, 10]
+    samples: [2, 3, 3, 4, 5],
+    timeDeltas: [10, 10, 10, 10, 10]
   }
   t.same(Object.fromEntries(breakdown(built).areas), {
-    'the baseline route (scripts/bench/baseline)': 0.01,
+    'the yardstick routes and stock hooks (scripts/bench)': 0.03,
     'other own code (app, http hardening, errors, events)': 0.02
   })
 })
