@@ -19,6 +19,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { FloodGuard } from '../lib/flood-guard.js'
 import { createMetrics, createRequestHistogram } from '../plugins/metrics.js'
 import { report as profileReport } from './bench/profile.js'
 import type { Options, RawRequest, Result } from 'autocannon'
@@ -253,6 +254,21 @@ function stockTable (rows: Row[]): string {
 }
 
 /**
+ * The per-address flood guard when a flood comes from more addresses than it keeps windows for
+ * (its default 100,000, every window live): the CPU of one request from a new address.
+ */
+function floodGuardCost (): string {
+  const keys = 100_000
+  const guard = new FloodGuard(1_000_000, 60_000, keys, () => 0)
+  for (let i = 0; i < keys; i++) guard.hit(`address-${i}`)
+  const count = 20_000
+  const started = process.cpuUsage()
+  for (let i = 0; i < count; i++) guard.hit(`new-address-${i}`)
+  const used = process.cpuUsage(started)
+  return `Flood guard full (${keys.toLocaleString('en')} live windows): ${((used.user + used.system) / count).toFixed(2)} µs of CPU per request from a new address.`
+}
+
+/**
  * What /metrics costs each request: the service's onResponse histogram observation (the counters
  * a route bumps are cheaper still), timed here on the same prom-client objects the plugin builds.
  */
@@ -412,7 +428,7 @@ process.stdout.write(`${table(rows)}\n\nreq/s ratio = service req/s / baseline r
   'The minimal routes with the stock parts every service route needs (Fastify\'s logger with one access line per request to a file, ' +
   'a request id header, @fastify/rate-limit per caller, the API-key check, schemas, a prom-client histogram):\n\n' +
   `${stockTable(rows)}\n\nThe stock target wrote ${(statSync(stockLogFile).size / 1e6).toFixed(1)} MB of logs.\n`)
-process.stdout.write(`${metricsCost(rows)}\n`)
+process.stdout.write(`${metricsCost(rows)}\n${floodGuardCost()}\n`)
 if (sustainedReport !== undefined) process.stdout.write(`${sustainedReport}\n`)
 if (CPU_PROF) {
   process.stdout.write(`CPU profiles: ${logDir}/{service,baseline,stock}/*.cpuprofile; where each server's busy CPU went:\n`)
