@@ -64,15 +64,3 @@ export function minimalRoutes (app: FastifyInstance, options: MinimalRouteOption
     return { authenticated: true, auth_id: authId, status: 'approved', message: 'Success: Authorization code verified.', token }
   })
 }
-
-/** Listens on loopback and answers the benchmark's questions over IPC (CPU time, memory), as the service child does. */
-export async function serveForBench (app: FastifyInstance, apiKey: string): Promise<void> {
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0, apiKey })
-  process.on('message', (message) => {
-    if (message === 'mem') process.send?.({ mem: process.memoryUsage() })
-    else process.send?.({ cpu: process.cpuUsage() })
-  })
-  process.on('disconnect', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
-}

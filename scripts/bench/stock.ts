@@ -14,7 +14,8 @@ import type { RouteShorthandOptions } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import { Histogram, Registry } from 'prom-client'
 import SonicBoomModule from 'sonic-boom'
-import { minimalRoutes, serveForBench } from './minimal-routes.js'
+import { serveForBench } from './child.js'
+import { minimalRoutes } from './minimal-routes.js'
 
 const API_KEY = 'bench-api-key-0123456789abcdef'
 const SonicBoom = SonicBoomModule as unknown as typeof import('sonic-boom').SonicBoom
